@@ -1,0 +1,21 @@
+/**
+ * The real-time port: Redis pub/sub in AWS and with REDIS_URL, an in-process hub otherwise.
+ * Redis is a hint, never the record: subscribers catch up from Postgres by the last id they saw.
+ */
+export interface RealtimePublisher {
+  publish(channel: string, payload: unknown): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RealtimeSubscription {
+  close(): Promise<void>;
+}
+
+export interface RealtimeSubscriber {
+  /**
+   * Subscribes to channels or glob patterns (`messages:*`). The handler gets the channel and
+   * the parsed payload. Resolves once the subscription is active.
+   */
+  subscribe(patterns: readonly string[], handler: (channel: string, payload: unknown) => void): Promise<RealtimeSubscription>;
+  close(): Promise<void>;
+}
