@@ -1,0 +1,4 @@
+/** Limits of the contract, named so every error can quote them. */
+export const MAX_ENTRY_BYTES = 256 * 1024; // an EventBridge entry, and so any command
+export const MAX_SUBJECT_CHARS = 500;
+export const MAX_IDEMPOTENCY_KEY_CHARS = 200;

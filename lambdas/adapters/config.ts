@@ -1,0 +1,104 @@
+/**
+ * Configuration, parsed once from the environment, typed, failing with the variable's name.
+ * The README's configuration table lists the same variables.
+ */
+import { ConfigError } from '../core/errors.ts';
+import type { LogLevel } from './log/json.logger.ts';
+
+export type DatabaseConfig =
+  | { kind: 'pglite'; dataDir: string }
+  | { kind: 'node-postgres'; url: string }
+  | { kind: 'rds-data'; resourceArn: string; secretArn: string; database: string; region: string; endpoint?: string };
+
+export interface Config {
+  stage: string;
+  region: string;
+  logLevel: LogLevel;
+  database: DatabaseConfig;
+  /** Redis for the real-time channel; absent: the in-process hub (local only). */
+  redisUrl: string | undefined;
+  /** An AWS endpoint override for the SDK clients (LocalStack, or the local runtime's endpoint). */
+  awsEndpoint: string | undefined;
+  eventBusName: string;
+  dataDir: string;
+  host: string;
+  port: number;
+  awsPort: number;
+  sweepIntervalMs: number;
+  catchUpIntervalMs: number;
+  /** First retry delay of the local bus's async invoke (Lambda's own is about a minute). */
+  retryBaseMs: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be a URL (${protocols.join(' or ')}), got "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+  }
+  return raw;
+}
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+export function parseConfig(env: Env = process.env): Config {
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
+  const dataDir = env.ECHO_DATA_DIR || '.echo';
+  const logLevel = (env.ECHO_LOG_LEVEL || 'info') as LogLevel;
+  if (!LEVELS.includes(logLevel)) throw new ConfigError('ECHO_LOG_LEVEL', `must be one of ${LEVELS.join(', ')}`);
+  const stage = env.ECHO_STAGE || 'local';
+  if (!/^[a-z][a-z0-9-]{0,19}$/.test(stage)) {
+    throw new ConfigError('ECHO_STAGE', 'must be lower-case letters, digits and dashes, at most 20, starting with a letter');
+  }
+
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres', 'postgresql']);
+  const awsEndpoint = url(env, 'ECHO_AWS_ENDPOINT', ['http', 'https']);
+  let database: DatabaseConfig;
+  if (env.ECHO_DB_CLUSTER_ARN) {
+    if (!env.ECHO_DB_SECRET_ARN) throw new ConfigError('ECHO_DB_SECRET_ARN', 'is required with ECHO_DB_CLUSTER_ARN');
+    database = {
+      kind: 'rds-data',
+      resourceArn: env.ECHO_DB_CLUSTER_ARN,
+      secretArn: env.ECHO_DB_SECRET_ARN,
+      database: env.ECHO_DB_NAME || 'echo',
+      region,
+      ...(awsEndpoint ? { endpoint: awsEndpoint } : {}),
+    };
+  } else if (databaseUrl) database = { kind: 'node-postgres', url: databaseUrl };
+  else database = { kind: 'pglite', dataDir: `${dataDir}/pgdata` };
+
+  return {
+    stage,
+    region,
+    logLevel,
+    database,
+    redisUrl: url(env, 'REDIS_URL', ['redis', 'rediss']),
+    awsEndpoint,
+    eventBusName: env.ECHO_EVENT_BUS_NAME || 'default',
+    dataDir,
+    host: env.ECHO_HOST || '127.0.0.1',
+    port: int(env, 'ECHO_PORT', 4000, 0, 65535),
+    awsPort: int(env, 'ECHO_AWS_PORT', 4566, 0, 65535),
+    sweepIntervalMs: int(env, 'ECHO_SWEEP_INTERVAL_MS', 1000, 10, 3_600_000),
+    catchUpIntervalMs: int(env, 'ECHO_CATCHUP_INTERVAL_MS', 30_000, 10, 3_600_000),
+    retryBaseMs: int(env, 'ECHO_RETRY_BASE_MS', 1000, 1, 600_000),
+  };
+}

@@ -1,0 +1,288 @@
+/**
+ * The store, written once in portable SQL for every driver (PGlite, node-postgres, RDS Data API).
+ * Arrays travel as JSON (the Data API cannot bind SQL arrays); every write that must be atomic is
+ * a single statement or runs inside `transaction`.
+ */
+import { SqlError, ValidationError } from '../../core/errors.ts';
+import { fanOut, type JsonObject, type Message, type OutboxEntry, type PostMessageCommand } from '../../core/messages.ts';
+import type { Role } from '../../core/roles.ts';
+import type {
+  ActivityInput,
+  DeadLetter,
+  DeadLetterInput,
+  Delivery,
+  InsertedMessage,
+  MessageQuery,
+  PendingFanOut,
+  Store,
+  StoreTx,
+} from '../../core/store.ts';
+import type { Row, SqlClient, SqlExecutor } from './port.ts';
+
+const MESSAGE_COLUMNS = `id, seq, from_role, to_address, type, subject, content, metadata, priority, recipients,
+  idempotency_key, created_at`;
+const qualified = (alias: string) => MESSAGE_COLUMNS.split(',').map((c) => `${alias}.${c.trim()}`).join(', ');
+
+const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
+const isoOrNull = (v: unknown): string | null => (v == null ? null : iso(v));
+
+export function rowToMessage(r: Row): Message {
+  return {
+    id: r.id as string,
+    seq: r.seq as number,
+    from: r.from_role as Message['from'],
+    to: r.to_address as Message['to'],
+    type: r.type as Message['type'],
+    subject: r.subject as string,
+    content: r.content as JsonObject,
+    priority: r.priority as Message['priority'],
+    metadata: r.metadata as Message['metadata'],
+    recipients: r.recipients as Role[],
+    idempotencyKey: (r.idempotency_key as string | null) ?? null,
+    createdAt: iso(r.created_at),
+  };
+}
+
+function rowToDelivery(r: Row): Delivery {
+  return {
+    messageId: r.message_id as string,
+    role: r.role as Role,
+    status: r.status as Delivery['status'],
+    attempts: r.attempts as number,
+    lastError: (r.last_error as string | null) ?? null,
+    createdAt: iso(r.created_at),
+    processedAt: isoOrNull(r.processed_at),
+  };
+}
+
+function rowToDeadLetter(r: Row): DeadLetter {
+  return {
+    id: r.id as string,
+    seq: r.seq as number,
+    source: r.source as DeadLetter['source'],
+    reason: r.reason as string,
+    field: (r.field as string | null) ?? null,
+    payload: r.payload ?? null,
+    raw: (r.raw as string | null) ?? null,
+    createdAt: iso(r.created_at),
+  };
+}
+
+/** An outbox row with, for a message's fan-out, the message columns joined as `m_*`. */
+function rowToFanOut(r: Row): PendingFanOut {
+  const target = r.target as OutboxEntry['target'];
+  let entry: OutboxEntry | undefined;
+  if (r.payload != null) entry = { target, payload: r.payload } as OutboxEntry;
+  else {
+    const message = rowToMessage(Object.fromEntries(Object.entries(r).filter(([k]) => k.startsWith('m_')).map(([k, v]) => [k.slice(2), v])));
+    entry = fanOut(message).find((e) => e.target === target);
+  }
+  return { id: r.outbox_id as number, attempts: r.attempts as number, entry: entry! };
+}
+
+const jsonIds = (ids: readonly (number | string)[]) => JSON.stringify(ids.map(String));
+
+function txStatements(db: SqlExecutor): StoreTx {
+  return {
+    async insertMessage(command: PostMessageCommand, p): Promise<InsertedMessage> {
+      const params = {
+        id: p.id,
+        from: command.from,
+        to: command.to,
+        type: command.type,
+        subject: command.subject,
+        content: command.content,
+        metadata: p.metadata,
+        priority: command.priority,
+        recipients: p.recipients,
+        inReplyTo: command.inReplyTo ?? null,
+        idempotencyKey: command.idempotencyKey ?? null,
+        now: p.createdAt,
+        leaseUntil: p.leaseUntil,
+      };
+      let rows: Row[];
+      try {
+        ({ rows } = await db.query(
+          `WITH m AS (
+             INSERT INTO messages (id, from_role, to_address, type, subject, content, metadata, priority, recipients,
+                                   in_reply_to, idempotency_key, created_at)
+             VALUES (:id::uuid, :from, :to, :type, :subject, :content::jsonb, :metadata::jsonb, :priority,
+                     :recipients::jsonb, :inReplyTo::uuid, :idempotencyKey, :now::timestamptz)
+             ON CONFLICT (idempotency_key) DO NOTHING
+             RETURNING ${MESSAGE_COLUMNS}
+           ), d AS (
+             INSERT INTO deliveries (message_id, role, created_at)
+             SELECT m.id, r.value, m.created_at FROM m, jsonb_array_elements_text(m.recipients) AS r(value)
+           ), o AS (
+             INSERT INTO outbox (message_id, target, created_at, available_at)
+             SELECT m.id, t.target, m.created_at, :leaseUntil::timestamptz
+             FROM m, (VALUES ('eventbridge'), ('realtime')) AS t(target)
+             RETURNING id, target
+           )
+           SELECT m.*, (SELECT coalesce(jsonb_agg(jsonb_build_object('id', o.id, 'target', o.target) ORDER BY o.id), '[]'::jsonb) FROM o) AS outbox
+           FROM m`,
+          params,
+        ));
+      } catch (error) {
+        if (error instanceof SqlError && error.sqlState === '23503') {
+          throw new ValidationError('inReplyTo', `inReplyTo: no message ${command.inReplyTo} to reply to`, { cause: error });
+        }
+        throw error;
+      }
+      const row = rows[0];
+      if (row) {
+        const message = rowToMessage(row);
+        const entries = fanOut(message);
+        const outbox = row.outbox as { id: number; target: OutboxEntry['target'] }[];
+        return {
+          message,
+          created: true,
+          fanOut: outbox.map((o) => ({ id: Number(o.id), attempts: 0, entry: entries.find((e) => e.target === o.target)! })),
+        };
+      }
+      const existing = await db.query(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE idempotency_key = :key`, {
+        key: command.idempotencyKey ?? null,
+      });
+      if (!existing.rows[0]) throw new SqlError('insert returned no row and no message holds the idempotency key', undefined);
+      return { message: rowToMessage(existing.rows[0]), created: false, fanOut: [] };
+    },
+
+    async claimDelivery(messageId, role, now) {
+      const { rowCount } = await db.query(
+        `UPDATE deliveries SET status = 'processed', processed_at = :now::timestamptz, attempts = attempts + 1
+         WHERE message_id = :id::uuid AND role = :role AND status = 'pending'`,
+        { id: messageId, role, now },
+      );
+      return rowCount === 1;
+    },
+
+    async getMessage(id) {
+      const { rows } = await db.query(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = :id::uuid`, { id });
+      return rows[0] ? rowToMessage(rows[0]) : undefined;
+    },
+
+    async recordActivity(a: ActivityInput, now) {
+      await db.query(
+        `INSERT INTO agent_activity (role, message_id, outcome, error, duration_ms, at)
+         VALUES (:role, :messageId::uuid, :outcome, :error, :durationMs, :now::timestamptz)`,
+        {
+          role: a.role,
+          messageId: a.messageId,
+          outcome: a.outcome,
+          error: a.error ?? null,
+          durationMs: Math.max(0, Math.round(a.durationMs)),
+          now,
+        },
+      );
+    },
+  };
+}
+
+export function createSqlStore(sql: SqlClient): Store {
+  return {
+    ...txStatements(sql),
+
+    transaction: (fn) => sql.transaction((tx) => fn(txStatements(tx))),
+
+    async listMessages(q: MessageQuery) {
+      const where: string[] = [];
+      if (q.to) where.push(`(m.to_address = :to OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.role = :to))`);
+      if (q.from) where.push('m.from_role = :from');
+      if (q.type) where.push('m.type = :type');
+      if (q.inReplyTo) where.push('m.in_reply_to = :inReplyTo::uuid');
+      if (q.afterSeq !== undefined) where.push('m.seq > :afterSeq');
+      const order = q.afterSeq !== undefined ? 'ASC' : 'DESC';
+      const { rows } = await sql.query(
+        `SELECT ${qualified('m')} FROM messages m ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY m.seq ${order} LIMIT :limit`,
+        { to: q.to, from: q.from, type: q.type, inReplyTo: q.inReplyTo, afterSeq: q.afterSeq, limit: q.limit },
+      );
+      return rows.map(rowToMessage);
+    },
+
+    async recordDeliveryFailure(messageId, role, error) {
+      await sql.query(
+        `UPDATE deliveries SET attempts = attempts + 1, last_error = :error
+         WHERE message_id = :id::uuid AND role = :role AND status = 'pending'`,
+        { id: messageId, role, error: error.slice(0, 2000) },
+      );
+    },
+
+    async pendingDeliveries(role, limit) {
+      const { rows } = await sql.query(
+        `SELECT * FROM deliveries WHERE role = :role AND status = 'pending' ORDER BY created_at, message_id LIMIT :limit`,
+        { role, limit },
+      );
+      return rows.map(rowToDelivery);
+    },
+
+    async getDeliveries(messageId) {
+      const { rows } = await sql.query(`SELECT * FROM deliveries WHERE message_id = :id::uuid ORDER BY role`, {
+        id: messageId,
+      });
+      return rows.map(rowToDelivery);
+    },
+
+    async addDeadLetter(input: DeadLetterInput, ctx) {
+      const payload = input.payload === undefined ? null : JSON.stringify(input.payload);
+      const { rows } = await sql.query(
+        `INSERT INTO dead_letters (id, source, reason, field, payload, raw, created_at)
+         VALUES (:id::uuid, :source, :reason, :field, :payload::jsonb, :raw, :now::timestamptz)
+         RETURNING *`,
+        {
+          id: ctx.id,
+          source: input.source,
+          reason: input.reason.slice(0, 2000),
+          field: input.field ?? null,
+          payload,
+          raw: payload === null ? (input.raw ?? '') : (input.raw ?? null),
+          now: ctx.now,
+        },
+      );
+      return rowToDeadLetter(rows[0]!);
+    },
+
+    async listDeadLetters(limit) {
+      const { rows } = await sql.query(`SELECT * FROM dead_letters ORDER BY seq DESC LIMIT :limit`, { limit });
+      return rows.map(rowToDeadLetter);
+    },
+
+    async claimFanOut(now, leaseUntil, limit) {
+      const { rows } = await sql.query(
+        `WITH c AS (
+           UPDATE outbox SET available_at = :leaseUntil::timestamptz, attempts = attempts + 1
+           WHERE id IN (SELECT id FROM outbox WHERE available_at <= :now::timestamptz
+                        ORDER BY available_at, id LIMIT :limit FOR UPDATE SKIP LOCKED)
+           RETURNING id, message_id, target, payload, attempts
+         )
+         SELECT c.id AS outbox_id, c.target, c.payload, c.attempts,
+                ${MESSAGE_COLUMNS.split(',').map((col) => `m.${col.trim()} AS m_${col.trim()}`).join(', ')}
+         FROM c LEFT JOIN messages m ON m.id = c.message_id ORDER BY c.id`,
+        { now, leaseUntil, limit },
+      );
+      return rows.map(rowToFanOut);
+    },
+
+    async completeFanOut(ids) {
+      if (ids.length === 0) return;
+      await sql.query(
+        `DELETE FROM outbox WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text(:ids::jsonb))`,
+        { ids: jsonIds(ids) },
+      );
+    },
+
+    async failFanOut(ids, error, retryAt) {
+      if (ids.length === 0) return;
+      await sql.query(
+        `UPDATE outbox SET last_error = :error, available_at = :retryAt::timestamptz
+         WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text(:ids::jsonb))`,
+        { ids: jsonIds(ids), error: error.slice(0, 2000), retryAt },
+      );
+    },
+
+    async countPendingFanOut() {
+      const { rows } = await sql.query(`SELECT count(*)::int AS n FROM outbox`);
+      return rows[0]!.n as number;
+    },
+  };
+}

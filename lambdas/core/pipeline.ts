@@ -1,0 +1,130 @@
+/**
+ * The path of one message (DESIGN.md §1): commit first, then fan out; whatever fails to fan out
+ * stays in the outbox for the sweeper. Ports come in as parameters; nothing here reads a clock,
+ * makes an id or touches a driver of its own.
+ */
+import type { BusEntry, EventPublisher } from '../adapters/bus/port.ts';
+import type { RealtimePublisher } from '../adapters/realtime/port.ts';
+import { type Message, type PostMessageCommand, planMessage } from './messages.ts';
+import type { PendingFanOut, Store, StoreTx } from './store.ts';
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface PipelineDeps {
+  store: Store;
+  bus: EventPublisher;
+  realtime: RealtimePublisher;
+  clock: Clock;
+  newId: () => string;
+  logger: Logger;
+  /** How long the relay that wrote a row owns it before the sweeper may take it (ms). */
+  leaseMs?: number;
+}
+
+export const DEFAULT_LEASE_MS = 10_000;
+const MAX_RETRY_DELAY_MS = 5 * 60_000;
+
+/** Backoff before the n-th retry of a fan-out: 1 s, 2 s, 4 s ... capped at 5 minutes. */
+export function retryDelayMs(attempts: number): number {
+  return Math.min(MAX_RETRY_DELAY_MS, 1000 * 2 ** Math.max(0, attempts - 1));
+}
+
+export interface PostResult {
+  message: Message;
+  created: boolean;
+  /** Outbox rows not yet published. */
+  fanOut: PendingFanOut[];
+}
+
+/** Writes message, deliveries and outbox in the caller's transaction (or on its own). */
+export async function commitMessage(deps: PipelineDeps, tx: StoreTx, command: PostMessageCommand): Promise<PostResult> {
+  const now = deps.clock.now();
+  const planned = planMessage(command, { id: deps.newId(), now });
+  const leaseUntil = new Date(now.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS));
+  return tx.insertMessage(command, { ...planned, leaseUntil });
+}
+
+/** postMessage: commit, then relay. A database failure throws before anything is fanned out. */
+export async function postMessage(deps: PipelineDeps, command: PostMessageCommand): Promise<PostResult> {
+  const result = await commitMessage(deps, deps.store, command);
+  await relay(deps, result.fanOut);
+  return result;
+}
+
+/**
+ * Publishes outbox rows: EventBridge entries in batches (the adapter splits by 10), real-time
+ * payloads per channel. Published rows are deleted; failed rows stay with their error and a retry
+ * time. Never throws for a publishing failure: the outbox holds the work.
+ */
+export async function relay(deps: PipelineDeps, rows: readonly PendingFanOut[]): Promise<{ published: number; failed: number }> {
+  if (rows.length === 0) return { published: 0, failed: 0 };
+  const done: number[] = [];
+  const failed = new Map<string, PendingFanOut[]>();
+  const fail = (row: PendingFanOut, error: string) => failed.set(error, [...(failed.get(error) ?? []), row]);
+
+  const busRows = rows.filter((r) => r.entry.target === 'eventbridge');
+  const realtimeRows = rows.filter((r) => r.entry.target === 'realtime');
+
+  const busWork = (async () => {
+    if (busRows.length === 0) return;
+    const entries: BusEntry[] = busRows.map((r) => {
+      const p = r.entry.payload as { source: string; detailType: string; detail: unknown };
+      return { source: p.source, detailType: p.detailType, detail: p.detail };
+    });
+    const results = await deps.bus.putEvents(entries).catch((error: unknown) =>
+      entries.map(() => ({ ok: false as const, errorCode: 'PublishFailed', errorMessage: errorText(error) })),
+    );
+    busRows.forEach((row, i) => {
+      const r = results[i];
+      if (r?.ok) done.push(row.id);
+      else fail(row, r ? `${r.errorCode}: ${r.errorMessage}` : 'no result for entry');
+    });
+  })();
+
+  const realtimeWork = Promise.all(
+    realtimeRows.map(async (row) => {
+      const p = row.entry.payload as { channels: string[]; data: unknown };
+      try {
+        await Promise.all(p.channels.map((channel) => deps.realtime.publish(channel, p.data)));
+        done.push(row.id);
+      } catch (error) {
+        fail(row, errorText(error));
+      }
+    }),
+  );
+
+  await Promise.all([busWork, realtimeWork]);
+  await deps.store.completeFanOut(done);
+  const now = deps.clock.now().getTime();
+  for (const [error, group] of failed) {
+    const attempts = Math.max(...group.map((r) => r.attempts), 1);
+    await deps.store.failFanOut(
+      group.map((r) => r.id),
+      error,
+      new Date(now + retryDelayMs(attempts)),
+    );
+    deps.logger.warn('fan-out failed; left in the outbox for the sweeper', { rows: group.length, error });
+  }
+  return { published: done.length, failed: rows.length - done.length };
+}
+
+/** One sweep: lease what the relay left (or could not publish) and publish it again. */
+export async function sweep(deps: PipelineDeps, limit = 100): Promise<{ published: number; failed: number }> {
+  const now = deps.clock.now();
+  const rows = await deps.store.claimFanOut(now, new Date(now.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)), limit);
+  return relay(deps, rows);
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,0 +1,98 @@
+/**
+ * The store port: what the organization needs from its database. One implementation
+ * (lambdas/adapters/sql/store.ts) writes the SQL once for every driver.
+ */
+import type { JsonObject, Message, MessageType, OutboxEntry, PostMessageCommand } from './messages.ts';
+import type { Address, Role, Sender } from './roles.ts';
+
+/** An outbox row still to publish, with the fan-out it stands for. */
+export interface PendingFanOut {
+  id: number;
+  attempts: number;
+  entry: OutboxEntry;
+}
+
+export interface InsertedMessage {
+  message: Message;
+  /** False when the idempotency key was seen before: `message` is then the first one. */
+  created: boolean;
+  /** The outbox rows written with it (empty when not created). */
+  fanOut: PendingFanOut[];
+}
+
+export interface DeadLetterInput {
+  source: 'ingest' | 'api' | 'bus' | 'agent' | 'relay';
+  reason: string;
+  field?: string | undefined;
+  /** The input as it came: a JSON value when it parsed, else its raw text. */
+  payload?: unknown;
+  raw?: string | undefined;
+}
+
+export interface DeadLetter {
+  id: string;
+  seq: number;
+  source: DeadLetterInput['source'];
+  reason: string;
+  field: string | null;
+  payload: unknown;
+  raw: string | null;
+  createdAt: string;
+}
+
+export interface Delivery {
+  messageId: string;
+  role: Role;
+  status: 'pending' | 'processed';
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  processedAt: string | null;
+}
+
+export interface ActivityInput {
+  role: Role;
+  messageId: string | null;
+  outcome: 'processed' | 'duplicate' | 'failed';
+  error?: string | undefined;
+  durationMs: number;
+}
+
+export interface MessageQuery {
+  /** A role (messages delivered to it or addressed to it) or a group address. */
+  to?: Address | undefined;
+  from?: Sender | undefined;
+  type?: MessageType | undefined;
+  inReplyTo?: string | undefined;
+  /** Only messages committed after this seq, oldest first (catch-up); otherwise newest first. */
+  afterSeq?: number | undefined;
+  limit: number;
+}
+
+/** Statements that may run inside one transaction. */
+export interface StoreTx {
+  /** Message, deliveries and outbox in one statement; a known idempotency key returns the first. */
+  insertMessage(command: PostMessageCommand, planned: { id: string; recipients: Role[]; metadata: JsonObject; createdAt: Date; leaseUntil: Date }): Promise<InsertedMessage>;
+  /** Marks the delivery processed if it was pending; false when it was not (already done, or none). */
+  claimDelivery(messageId: string, role: Role, now: Date): Promise<boolean>;
+  getMessage(id: string): Promise<Message | undefined>;
+  recordActivity(activity: ActivityInput, now: Date): Promise<void>;
+}
+
+export interface Store extends StoreTx {
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  listMessages(query: MessageQuery): Promise<Message[]>;
+  /** Records a failed attempt on a pending delivery. */
+  recordDeliveryFailure(messageId: string, role: Role, error: string): Promise<void>;
+  pendingDeliveries(role: Role, limit: number): Promise<Delivery[]>;
+  getDeliveries(messageId: string): Promise<Delivery[]>;
+  addDeadLetter(input: DeadLetterInput, ctx: { id: string; now: Date }): Promise<DeadLetter>;
+  listDeadLetters(limit: number): Promise<DeadLetter[]>;
+  /** Leases up to `limit` outbox rows whose lease ran out. */
+  claimFanOut(now: Date, leaseUntil: Date, limit: number): Promise<PendingFanOut[]>;
+  /** Deletes published outbox rows. */
+  completeFanOut(ids: readonly number[]): Promise<void>;
+  /** Leaves rows pending with the error, to be retried after `retryAt`. */
+  failFanOut(ids: readonly number[], error: string, retryAt: Date): Promise<void>;
+  countPendingFanOut(): Promise<number>;
+}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lambdas/adapters/config.ts';
+import { ConfigError } from '../../lambdas/core/errors.ts';
+
+describe('configuration', () => {
+  it('defaults to the embedded runtime', () => {
+    const c = parseConfig({});
+    expect(c.database).toEqual({ kind: 'pglite', dataDir: '.echo/pgdata' });
+    expect(c).toMatchObject({ port: 4000, awsPort: 4566, host: '127.0.0.1', redisUrl: undefined, stage: 'local' });
+  });
+
+  it('takes Postgres and Redis from DATABASE_URL and REDIS_URL', () => {
+    const c = parseConfig({ DATABASE_URL: 'postgres://u@h:5432/d', REDIS_URL: 'redis://h:6379' });
+    expect(c.database).toEqual({ kind: 'node-postgres', url: 'postgres://u@h:5432/d' });
+    expect(c.redisUrl).toBe('redis://h:6379');
+  });
+
+  it('uses the RDS Data API when a cluster ARN is set', () => {
+    const c = parseConfig({ ECHO_DB_CLUSTER_ARN: 'arn:c', ECHO_DB_SECRET_ARN: 'arn:s', AWS_REGION: 'eu-west-1' });
+    expect(c.database).toEqual({ kind: 'rds-data', resourceArn: 'arn:c', secretArn: 'arn:s', database: 'echo', region: 'eu-west-1' });
+  });
+
+  it.each([
+    [{ ECHO_PORT: 'abc' }, 'ECHO_PORT: must be an integer from 0 to 65535, got "abc"'],
+    [{ ECHO_AWS_PORT: '70000' }, 'ECHO_AWS_PORT: must be an integer from 0 to 65535, got "70000"'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL: must use postgres or postgresql, got "mysql:"'],
+    [{ REDIS_URL: 'not a url' }, 'REDIS_URL: must be a URL (redis or rediss), got "not a url"'],
+    [{ ECHO_DB_CLUSTER_ARN: 'arn:c' }, 'ECHO_DB_SECRET_ARN: is required with ECHO_DB_CLUSTER_ARN'],
+    [{ ECHO_LOG_LEVEL: 'loud' }, 'ECHO_LOG_LEVEL: must be one of debug, info, warn, error, silent'],
+  ])('names the variable: %o', (env, message) => {
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    expect(() => parseConfig(env)).toThrow(message);
+  });
+});
