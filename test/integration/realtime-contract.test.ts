@@ -4,10 +4,9 @@
  * Negative checks use a sentinel: publish the message that must not arrive, then one that must, and
  * wait for the latter (one publisher, so the former would have landed first).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { type AddressInfo, connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -19,6 +18,7 @@ import {
 import type { RealtimePublisher, RealtimeSubscriber } from '../../lambdas/adapters/realtime/port.ts';
 import { type RealtimeLog, RealtimeUnavailableError } from '../../lambdas/adapters/realtime/shared.ts';
 import { ValidationError } from '../../lambdas/core/errors.ts';
+import { freePort, kill, startRedis } from '../support/processes.ts';
 import { redisUrl, requireService } from '../support/services.ts';
 
 const hasRedis = requireService('REDIS_URL');
@@ -302,7 +302,7 @@ describe.skipIf(!hasRedis)('realtime ioredis: Redis specifics', () => {
       await publisher.publish('events:1', 'before');
       await box.until(1);
 
-      await stopRedis(server);
+      await kill(server);
       await expect(publisher.publish('events:2', 'lost')).rejects.toBeInstanceOf(RealtimeUnavailableError);
       expect(onReconnect).not.toHaveBeenCalled();
 
@@ -316,7 +316,7 @@ describe.skipIf(!hasRedis)('realtime ioredis: Redis specifics', () => {
       expect(box.payloads()).toEqual(['before', 'after', 'after, plain']);
     } finally {
       await Promise.all([publisher.close(), subscriber.close()]);
-      await stopRedis(server);
+      await kill(server);
     }
   });
 
@@ -357,42 +357,3 @@ describe.skipIf(!hasRedis)('realtime ioredis: Redis specifics', () => {
     expect(Date.now() - closedAt).toBeLessThan(1000); // ioredis' default would hold it open for 2 s
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** A throwaway redis-server on `port`, resolved once it answers PING. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  const child = spawn('redis-server', [...args, '--daemonize', 'no'], { stdio: 'ignore' });
-  const failed = new Promise<never>((_, reject) => child.once('error', reject));
-  await Promise.race([failed, vi.waitFor(() => ping(port), { timeout: 10_000, interval: 50 })]);
-  return child;
-}
-
-async function stopRedis(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGKILL');
-  await once(child, 'exit');
-}
-
-function ping(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.setTimeout(500, () => socket.destroy(new Error('PING timed out')));
-    socket.once('error', reject);
-    socket.once('data', (data) => {
-      socket.destroy();
-      if (data.toString().startsWith('+PONG')) resolve();
-      else reject(new Error(`unexpected reply: ${data}`));
-    });
-    socket.write('PING\r\n');
-  });
-}

@@ -1,0 +1,64 @@
+/**
+ * A local runtime for tests: the real one (real Postgres or PGlite, real Redis or the in-process
+ * hub), on ephemeral ports, with timers slow enough that the test drives sweeps and catch-up.
+ */
+import { parseConfig } from '../../lambdas/adapters/config.ts';
+import type { Clock } from '../../lambdas/core/pipeline.ts';
+import type { Responder } from '../../lambdas/core/responder.ts';
+import { type LocalRuntime, startLocalRuntime } from '../../lambdas/local/runtime.ts';
+import { createTestDatabase } from './services.ts';
+
+/** A clock that runs with real time and can be moved forward. */
+export function adjustableClock(): Clock & { advance(ms: number): void } {
+  let offset = 0;
+  return { now: () => new Date(Date.now() + offset), advance: (ms) => void (offset += ms) };
+}
+
+export interface TestRuntime extends LocalRuntime {
+  post(body: unknown): Promise<{ status: number; body: any }>;
+  get(path: string): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+export async function startTestRuntime(options: {
+  database: 'postgres' | 'pglite';
+  redisUrl?: string | undefined;
+  responder?: Responder;
+  clock?: Clock;
+  env?: Record<string, string>;
+}): Promise<TestRuntime> {
+  const db = options.database === 'postgres' ? await createTestDatabase() : undefined;
+  const config = parseConfig({
+    ECHO_PORT: '0',
+    ECHO_AWS_PORT: '0',
+    ECHO_LOG_LEVEL: 'silent',
+    ECHO_SWEEP_INTERVAL_MS: '3600000',
+    ECHO_CATCHUP_INTERVAL_MS: '3600000',
+    ECHO_RETRY_BASE_MS: '5',
+    ...(db ? { DATABASE_URL: db.url } : {}),
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+    ...options.env,
+  });
+  if (!db) config.database = { kind: 'pglite' };
+  const runtime = await startLocalRuntime(config, {
+    ...(options.responder ? { responder: options.responder } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${runtime.apiUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  return {
+    ...runtime,
+    post: (body) => call('POST', '/messages', body),
+    get: (path) => call('GET', path),
+    close: async () => {
+      await runtime.stop();
+      await db?.drop();
+    },
+  };
+}
