@@ -4,11 +4,9 @@
  */
 import { ConfigError } from '../core/errors.ts';
 import type { LogLevel } from './log/json.logger.ts';
+import type { SqlConfig } from './sql/open.ts';
 
-export type DatabaseConfig =
-  | { kind: 'pglite'; dataDir: string }
-  | { kind: 'node-postgres'; url: string }
-  | { kind: 'rds-data'; resourceArn: string; secretArn: string; database: string; region: string; endpoint?: string };
+export type DatabaseConfig = SqlConfig;
 
 export interface Config {
   stage: string;
