@@ -13,7 +13,9 @@ const list = (values: readonly string[]) => values.join(', ');
 const objectOnly = (field: string) =>
   z.record(z.string(), z.unknown(), {
     error: (issue) =>
-      issue.input === undefined ? `${field} is required` : `${field} must be a JSON object, got ${describe(issue.input)}`,
+      issue.input === undefined
+        ? `${field} is required`
+        : `${field} must be a JSON object, got ${describe(issue.input)}`,
   });
 
 function describe(value: unknown): string {
@@ -28,7 +30,10 @@ export const PostMessageSchema = z
       .enum(SENDERS as [string, ...string[]], { error: `must be one of ${list(SENDERS)}` })
       .default('human'),
     to: z.enum(ADDRESSES as [string, ...string[]], {
-      error: (issue) => (issue.input === undefined ? 'is required' : `unknown role "${String(issue.input)}": must be one of ${list(ADDRESSES)}`),
+      error: (issue) =>
+        issue.input === undefined
+          ? 'is required'
+          : `unknown role "${String(issue.input)}": must be one of ${list(ADDRESSES)}`,
     }),
     type: z.enum(MESSAGE_TYPES, { error: `must be one of ${list(MESSAGE_TYPES)}` }).default('request'),
     subject: z
@@ -52,16 +57,20 @@ export type PostMessageInput = z.input<typeof PostMessageSchema>;
 
 /** Size in bytes of a command as it travels (UTF-8 JSON). */
 export function byteSize(value: unknown): number {
-  return Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value) ?? '', 'utf8');
+  return Buffer.byteLength(typeof value === 'string' ? value : (JSON.stringify(value) ?? ''), 'utf8');
 }
 
 /** Validates a PostMessage command; throws ValidationError naming the field or the limit. */
 export function parsePostMessage(input: unknown): PostMessageCommand {
   const size = byteSize(input);
   if (size > MAX_ENTRY_BYTES) {
-    throw new ValidationError('entry', `entry: ${size} bytes exceeds the limit of 256 KB (${MAX_ENTRY_BYTES} bytes)`, {
-      limit: '256 KB',
-    });
+    throw new ValidationError(
+      'entry',
+      `entry: ${size} bytes exceeds the limit of 256 KB (${MAX_ENTRY_BYTES} bytes)`,
+      {
+        limit: '256 KB',
+      },
+    );
   }
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new ValidationError('(root)', `the command must be a JSON object, got ${describe(input)}`);

@@ -61,17 +61,22 @@ export function parseConfig(env: Env = process.env): Config {
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
   const dataDir = env.ECHO_DATA_DIR || '.echo';
   const logLevel = (env.ECHO_LOG_LEVEL || 'info') as LogLevel;
-  if (!LEVELS.includes(logLevel)) throw new ConfigError('ECHO_LOG_LEVEL', `must be one of ${LEVELS.join(', ')}`);
+  if (!LEVELS.includes(logLevel))
+    throw new ConfigError('ECHO_LOG_LEVEL', `must be one of ${LEVELS.join(', ')}`);
   const stage = env.ECHO_STAGE || 'local';
   if (!/^[a-z][a-z0-9-]{0,19}$/.test(stage)) {
-    throw new ConfigError('ECHO_STAGE', 'must be lower-case letters, digits and dashes, at most 20, starting with a letter');
+    throw new ConfigError(
+      'ECHO_STAGE',
+      'must be lower-case letters, digits and dashes, at most 20, starting with a letter',
+    );
   }
 
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres', 'postgresql']);
   const awsEndpoint = url(env, 'ECHO_AWS_ENDPOINT', ['http', 'https']);
   let database: DatabaseConfig;
   if (env.ECHO_DB_CLUSTER_ARN) {
-    if (!env.ECHO_DB_SECRET_ARN) throw new ConfigError('ECHO_DB_SECRET_ARN', 'is required with ECHO_DB_CLUSTER_ARN');
+    if (!env.ECHO_DB_SECRET_ARN)
+      throw new ConfigError('ECHO_DB_SECRET_ARN', 'is required with ECHO_DB_CLUSTER_ARN');
     database = {
       kind: 'rds-data',
       resourceArn: env.ECHO_DB_CLUSTER_ARN,

@@ -14,7 +14,11 @@ export interface AgentDeps extends PipelineDeps {
 
 export type DeliveryOutcome = 'processed' | 'duplicate';
 
-export async function processDelivery(deps: AgentDeps, role: Role, messageId: string): Promise<DeliveryOutcome> {
+export async function processDelivery(
+  deps: AgentDeps,
+  role: Role,
+  messageId: string,
+): Promise<DeliveryOutcome> {
   const started = deps.clock.now();
   const elapsed = () => deps.clock.now().getTime() - started.getTime();
   const respond = deps.responder ?? acknowledgeRequests;
@@ -26,7 +30,10 @@ export async function processDelivery(deps: AgentDeps, role: Role, messageId: st
       if (!message) throw new Error(`message ${messageId} vanished after its delivery was claimed`);
       const answer = await respond(role, message);
       const posted = answer ? await commitMessage(deps, tx, answer) : null;
-      await tx.recordActivity({ role, messageId, outcome: 'processed', durationMs: elapsed() }, deps.clock.now());
+      await tx.recordActivity(
+        { role, messageId, outcome: 'processed', durationMs: elapsed() },
+        deps.clock.now(),
+      );
       return posted;
     });
   } catch (error) {
@@ -34,13 +41,19 @@ export async function processDelivery(deps: AgentDeps, role: Role, messageId: st
     deps.logger.error('delivery failed', { role, messageId, error: text });
     await Promise.allSettled([
       deps.store.recordDeliveryFailure(messageId, role, text),
-      deps.store.recordActivity({ role, messageId, outcome: 'failed', error: text, durationMs: elapsed() }, deps.clock.now()),
+      deps.store.recordActivity(
+        { role, messageId, outcome: 'failed', error: text, durationMs: elapsed() },
+        deps.clock.now(),
+      ),
     ]);
     throw error;
   }
   if (reply === undefined) {
     deps.logger.info('duplicate delivery ignored', { role, messageId });
-    await deps.store.recordActivity({ role, messageId, outcome: 'duplicate', durationMs: elapsed() }, deps.clock.now());
+    await deps.store.recordActivity(
+      { role, messageId, outcome: 'duplicate', durationMs: elapsed() },
+      deps.clock.now(),
+    );
     return 'duplicate';
   }
   deps.logger.info('delivery processed', { role, messageId, replyId: reply?.message.id });
@@ -49,7 +62,11 @@ export async function processDelivery(deps: AgentDeps, role: Role, messageId: st
 }
 
 /** Processes the role's own pending deliveries, oldest first; a failure stays pending. */
-export async function catchUp(deps: AgentDeps, role: Role, limit = 50): Promise<{ processed: number; failed: number }> {
+export async function catchUp(
+  deps: AgentDeps,
+  role: Role,
+  limit = 50,
+): Promise<{ processed: number; failed: number }> {
   const pending = await deps.store.pendingDeliveries(role, limit);
   let processed = 0;
   let failed = 0;

@@ -34,7 +34,13 @@ export function rejectCommand(
   deps.logger.warn('command rejected', { source, field: error.field, reason: error.message });
   const raw = typeof input === 'string' ? input : undefined;
   return deps.store.addDeadLetter(
-    { source, reason: error.message, field: error.field, payload: raw === undefined ? input : undefined, raw },
+    {
+      source,
+      reason: error.message,
+      field: error.field,
+      payload: raw === undefined ? input : undefined,
+      raw,
+    },
     { id: deps.newId(), now: deps.clock.now() },
   );
 }

@@ -46,7 +46,11 @@ export interface PostResult {
 }
 
 /** Writes message, deliveries and outbox in the caller's transaction (or on its own). */
-export async function commitMessage(deps: PipelineDeps, tx: StoreTx, command: PostMessageCommand): Promise<PostResult> {
+export async function commitMessage(
+  deps: PipelineDeps,
+  tx: StoreTx,
+  command: PostMessageCommand,
+): Promise<PostResult> {
   const now = deps.clock.now();
   const planned = planMessage(command, { id: deps.newId(), now });
   const leaseUntil = new Date(now.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS));
@@ -65,7 +69,10 @@ export async function postMessage(deps: PipelineDeps, command: PostMessageComman
  * payloads per channel. Published rows are deleted; failed rows stay with their error and a retry
  * time. Never throws for a publishing failure: the outbox holds the work.
  */
-export async function relay(deps: PipelineDeps, rows: readonly PendingFanOut[]): Promise<{ published: number; failed: number }> {
+export async function relay(
+  deps: PipelineDeps,
+  rows: readonly PendingFanOut[],
+): Promise<{ published: number; failed: number }> {
   if (rows.length === 0) return { published: 0, failed: 0 };
   const done: number[] = [];
   const failed = new Map<string, PendingFanOut[]>();
@@ -80,9 +87,15 @@ export async function relay(deps: PipelineDeps, rows: readonly PendingFanOut[]):
       const p = r.entry.payload as { source: string; detailType: string; detail: unknown };
       return { source: p.source, detailType: p.detailType, detail: p.detail };
     });
-    const results = await deps.bus.putEvents(entries).catch((error: unknown) =>
-      entries.map(() => ({ ok: false as const, errorCode: 'PublishFailed', errorMessage: errorText(error) })),
-    );
+    const results = await deps.bus
+      .putEvents(entries)
+      .catch((error: unknown) =>
+        entries.map(() => ({
+          ok: false as const,
+          errorCode: 'PublishFailed',
+          errorMessage: errorText(error),
+        })),
+      );
     busRows.forEach((row, i) => {
       const r = results[i];
       if (r?.ok) done.push(row.id);
@@ -120,7 +133,11 @@ export async function relay(deps: PipelineDeps, rows: readonly PendingFanOut[]):
 /** One sweep: lease what the relay left (or could not publish) and publish it again. */
 export async function sweep(deps: PipelineDeps, limit = 100): Promise<{ published: number; failed: number }> {
   const now = deps.clock.now();
-  const rows = await deps.store.claimFanOut(now, new Date(now.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)), limit);
+  const rows = await deps.store.claimFanOut(
+    now,
+    new Date(now.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)),
+    limit,
+  );
   return relay(deps, rows);
 }
 

@@ -72,7 +72,10 @@ export interface MessageQuery {
 /** Statements that may run inside one transaction. */
 export interface StoreTx {
   /** Message, deliveries and outbox in one statement; a known idempotency key returns the first. */
-  insertMessage(command: PostMessageCommand, planned: { id: string; recipients: Role[]; metadata: JsonObject; createdAt: Date; leaseUntil: Date }): Promise<InsertedMessage>;
+  insertMessage(
+    command: PostMessageCommand,
+    planned: { id: string; recipients: Role[]; metadata: JsonObject; createdAt: Date; leaseUntil: Date },
+  ): Promise<InsertedMessage>;
   /** Marks the delivery processed if it was pending; false when it was not (already done, or none). */
   claimDelivery(messageId: string, role: Role, now: Date): Promise<boolean>;
   getMessage(id: string): Promise<Message | undefined>;

@@ -19,7 +19,11 @@ export interface Result {
 
 export async function exec(file: string, args: string[], env: Record<string, string> = {}): Promise<Result> {
   try {
-    const { stdout, stderr } = await run(file, args, { cwd: root, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run(file, args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number | string; stdout?: string; stderr?: string };
@@ -28,7 +32,8 @@ export async function exec(file: string, args: string[], env: Record<string, str
   }
 }
 
-export const echoctl = (args: string[], apiUrl: string) => exec(resolve(root, 'bin/echoctl.js'), args, { ECHO_API_URL: apiUrl });
+export const echoctl = (args: string[], apiUrl: string) =>
+  exec(resolve(root, 'bin/echoctl.js'), args, { ECHO_API_URL: apiUrl });
 
 export const aws = (args: string[], endpoint: string) =>
   exec(awsCli, ['--endpoint-url', endpoint, '--output', 'json', ...args], {
@@ -39,15 +44,29 @@ export const aws = (args: string[], endpoint: string) =>
   });
 
 /** `npm start` in its own process; resolves once GET /health answers 200. */
-export async function npmStart(env: Record<string, string>, port: number): Promise<{ child: ChildProcess; output: () => string; stop(): Promise<void> }> {
-  const child = spawn('npm', ['start'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+export async function npmStart(
+  env: Record<string, string>,
+  port: number,
+): Promise<{ child: ChildProcess; output: () => string; stop(): Promise<void> }> {
+  const child = spawn('npm', ['start'], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${output}`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${output}`))),
+  );
   await Promise.race([
     exited,
-    eventually(async () => ((await fetch(`http://127.0.0.1:${port}/health`)).status === 200 ? true : undefined), 60_000, 'npm start to be healthy'),
+    eventually(
+      async () => ((await fetch(`http://127.0.0.1:${port}/health`)).status === 200 ? true : undefined),
+      60_000,
+      'npm start to be healthy',
+    ),
   ]);
   exited.catch(() => {});
   return {

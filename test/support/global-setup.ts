@@ -4,6 +4,7 @@ import { onCi } from './services.ts';
 export default function setup(): void {
   if (!onCi) return;
   for (const name of ['DATABASE_URL', 'REDIS_URL'] as const) {
-    if (!process.env[name]) throw new Error(`${name} is not set: on CI every service is required (see .ci/run)`);
+    if (!process.env[name])
+      throw new Error(`${name} is not set: on CI every service is required (see .ci/run)`);
   }
 }

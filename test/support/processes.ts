@@ -1,8 +1,8 @@
 /** Throwaway servers for fault tests: our own redis-server on our own port, never the shared one. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { connect, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { eventually } from './eventually.ts';
 
 export async function freePort(): Promise<number> {
@@ -31,7 +31,18 @@ function ping(port: number): Promise<boolean> {
 
 /** A redis-server on `port`, resolved once it answers PING. */
 export async function startRedis(port: number): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+  ];
   const child = spawn('redis-server', args, { stdio: 'ignore' });
   const failed = new Promise<never>((_, reject) => child.once('error', reject));
   await Promise.race([failed, eventually(() => ping(port), 10_000, `redis-server on port ${port}`)]);

@@ -18,7 +18,9 @@ export function requireService(name: 'DATABASE_URL' | 'REDIS_URL'): boolean {
 }
 
 /** A fresh database on the DATABASE_URL server, dropped by the returned `drop`. */
-export async function createTestDatabase(prefix = 'echo_test'): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createTestDatabase(
+  prefix = 'echo_test',
+): Promise<{ url: string; drop: () => Promise<void> }> {
   if (!databaseUrl) throw new Error('DATABASE_URL is not set');
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: databaseUrl });

@@ -6,7 +6,13 @@ describe('configuration', () => {
   it('defaults to the embedded runtime', () => {
     const c = parseConfig({});
     expect(c.database).toEqual({ kind: 'pglite', dataDir: '.echo/pgdata' });
-    expect(c).toMatchObject({ port: 4000, awsPort: 4566, host: '127.0.0.1', redisUrl: undefined, stage: 'local' });
+    expect(c).toMatchObject({
+      port: 4000,
+      awsPort: 4566,
+      host: '127.0.0.1',
+      redisUrl: undefined,
+      stage: 'local',
+    });
   });
 
   it('takes Postgres and Redis from DATABASE_URL and REDIS_URL', () => {
@@ -16,8 +22,18 @@ describe('configuration', () => {
   });
 
   it('uses the RDS Data API when a cluster ARN is set', () => {
-    const c = parseConfig({ ECHO_DB_CLUSTER_ARN: 'arn:c', ECHO_DB_SECRET_ARN: 'arn:s', AWS_REGION: 'eu-west-1' });
-    expect(c.database).toEqual({ kind: 'rds-data', resourceArn: 'arn:c', secretArn: 'arn:s', database: 'echo', region: 'eu-west-1' });
+    const c = parseConfig({
+      ECHO_DB_CLUSTER_ARN: 'arn:c',
+      ECHO_DB_SECRET_ARN: 'arn:s',
+      AWS_REGION: 'eu-west-1',
+    });
+    expect(c.database).toEqual({
+      kind: 'rds-data',
+      resourceArn: 'arn:c',
+      secretArn: 'arn:s',
+      database: 'echo',
+      region: 'eu-west-1',
+    });
   });
 
   it.each([

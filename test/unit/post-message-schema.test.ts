@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_ENTRY_BYTES, parsePostMessage } from '../../events/index.ts';
-import { ValidationError } from '../../lambdas/core/errors.ts';
 import samples from '../../events/samples/post-message.json' with { type: 'json' };
+import { ValidationError } from '../../lambdas/core/errors.ts';
 
 function rejection(input: unknown): ValidationError {
   try {
@@ -68,7 +68,9 @@ describe('PostMessage contract', () => {
   });
 
   it('names the subject limit, empty subjects and unknown fields', () => {
-    expect(rejection({ to: 'cto', subject: 'x'.repeat(501) }).message).toBe('subject: must be at most 500 characters');
+    expect(rejection({ to: 'cto', subject: 'x'.repeat(501) }).message).toBe(
+      'subject: must be at most 500 characters',
+    );
     expect(rejection({ to: 'cto', subject: '  ' }).message).toBe('subject: must not be empty');
     expect(rejection({ to: 'cto', subject: 'x', colour: 'red' }).field).toBe('(root)');
   });

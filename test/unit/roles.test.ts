@@ -43,10 +43,18 @@ describe('fan-out', () => {
       payload: {
         source: 'echo',
         detailType: 'MessagePosted',
-        detail: expect.objectContaining({ messageId: message.id, seq: 7, recipients: ['ceo', 'cto'], inReplyTo: null }),
+        detail: expect.objectContaining({
+          messageId: message.id,
+          seq: 7,
+          recipients: ['ceo', 'cto'],
+          inReplyTo: null,
+        }),
       },
     });
-    expect(realtime).toEqual({ target: 'realtime', payload: { channels: ['messages:ceo', 'messages:cto', 'messages:all'], data: message } });
+    expect(realtime).toEqual({
+      target: 'realtime',
+      payload: { channels: ['messages:ceo', 'messages:cto', 'messages:all'], data: message },
+    });
     expect(messageChannels({ recipients: [] })).toEqual(['messages:all']);
   });
 

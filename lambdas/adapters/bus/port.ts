@@ -12,7 +12,9 @@ export interface BusEntry {
 }
 
 /** One result per entry, in the order given. */
-export type PutResult = { ok: true; eventId: string } | { ok: false; errorCode: string; errorMessage: string };
+export type PutResult =
+  | { ok: true; eventId: string }
+  | { ok: false; errorCode: string; errorMessage: string };
 
 export interface EventPublisher {
   /** Accepts any number of entries; the adapter batches (PutEvents takes at most 10). */

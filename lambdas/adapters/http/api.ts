@@ -37,7 +37,10 @@ export interface ApiDeps extends PipelineDeps {
 const json = (status: number, body: unknown): ApiResponse => ({ status, body });
 
 export function errorBody(error: EchoError | Error, extra?: Record<string, unknown>) {
-  const base: Record<string, unknown> = { code: error instanceof EchoError ? error.code : 'InternalError', message: error.message };
+  const base: Record<string, unknown> = {
+    code: error instanceof EchoError ? error.code : 'InternalError',
+    message: error.message,
+  };
   if (error instanceof ValidationError) {
     base.field = error.field;
     if (error.limit) base.limit = error.limit;
@@ -45,13 +48,26 @@ export function errorBody(error: EchoError | Error, extra?: Record<string, unkno
   return { error: { ...base, ...extra } };
 }
 
-const limit = z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100);
+const limit = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be an integer')
+  .min(1, 'must be at least 1')
+  .max(1000, 'must be at most 1000')
+  .default(100);
 const MessageListQuery = z.object({
-  to: z.enum(ADDRESSES as [string, ...string[]], { error: `must be one of ${ADDRESSES.join(', ')}` }).optional(),
-  from: z.enum(SENDERS as [string, ...string[]], { error: `must be one of ${SENDERS.join(', ')}` }).optional(),
+  to: z
+    .enum(ADDRESSES as [string, ...string[]], { error: `must be one of ${ADDRESSES.join(', ')}` })
+    .optional(),
+  from: z
+    .enum(SENDERS as [string, ...string[]], { error: `must be one of ${SENDERS.join(', ')}` })
+    .optional(),
   type: z.enum(MESSAGE_TYPES, { error: `must be one of ${MESSAGE_TYPES.join(', ')}` }).optional(),
   inReplyTo: z.uuid('must be a message id (uuid)').optional(),
-  after: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(0, 'must be at least 0').optional(),
+  after: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(0, 'must be at least 0')
+    .optional(),
   limit,
 });
 const LimitQuery = z.object({ limit });
@@ -84,13 +100,20 @@ const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
       try {
         input = JSON.parse(req.body ?? '');
       } catch {
-        const error = new ValidationError('(body)', 'the request body must be a JSON object (it is not valid JSON)');
+        const error = new ValidationError(
+          '(body)',
+          'the request body must be a JSON object (it is not valid JSON)',
+        );
         const deadLetter = await rejectCommand(deps, error, req.body ?? '', 'api');
         return json(400, errorBody(error, { deadLetterId: deadLetter.id }));
       }
       const submitted = await submitPostMessage(deps, input, 'api');
-      if (!submitted.ok) return json(400, errorBody(submitted.error, { deadLetterId: submitted.deadLetter.id }));
-      return json(submitted.result.created ? 201 : 200, { message: submitted.result.message, created: submitted.result.created });
+      if (!submitted.ok)
+        return json(400, errorBody(submitted.error, { deadLetterId: submitted.deadLetter.id }));
+      return json(submitted.result.created ? 201 : 200, {
+        message: submitted.result.message,
+        created: submitted.result.created,
+      });
     },
   },
   {
@@ -135,7 +158,12 @@ export async function handleApiRequest(deps: ApiDeps, req: ApiRequest): Promise<
   const route = matching.find((r) => r.method === req.method);
   if (!route) {
     if (matching.length > 0) {
-      return json(405, { error: { code: 'MethodNotAllowed', message: `${req.method} ${path}: allowed ${matching.map((r) => r.method).join(', ')}` } });
+      return json(405, {
+        error: {
+          code: 'MethodNotAllowed',
+          message: `${req.method} ${path}: allowed ${matching.map((r) => r.method).join(', ')}`,
+        },
+      });
     }
     return json(404, { error: { code: 'NotFound', message: `no route ${req.method} ${path}` } });
   }
@@ -144,9 +172,16 @@ export async function handleApiRequest(deps: ApiDeps, req: ApiRequest): Promise<
   } catch (error) {
     if (error instanceof ValidationError) return json(400, errorBody(error));
     if (error instanceof DatabaseUnavailableError) {
-      return json(503, errorBody(error, { hint: 'the database is unreachable; nothing was written, retry later' }));
+      return json(
+        503,
+        errorBody(error, { hint: 'the database is unreachable; nothing was written, retry later' }),
+      );
     }
-    deps.logger.error('request failed', { method: req.method, path, error: error instanceof Error ? error.stack : String(error) });
+    deps.logger.error('request failed', {
+      method: req.method,
+      path,
+      error: error instanceof Error ? error.stack : String(error),
+    });
     return json(500, errorBody(error instanceof Error ? error : new Error(String(error))));
   }
 }

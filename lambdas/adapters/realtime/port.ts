@@ -16,6 +16,9 @@ export interface RealtimeSubscriber {
    * Subscribes to channels or glob patterns (`messages:*`). The handler gets the channel and
    * the parsed payload. Resolves once the subscription is active.
    */
-  subscribe(patterns: readonly string[], handler: (channel: string, payload: unknown) => void): Promise<RealtimeSubscription>;
+  subscribe(
+    patterns: readonly string[],
+    handler: (channel: string, payload: unknown) => void,
+  ): Promise<RealtimeSubscription>;
   close(): Promise<void>;
 }

@@ -20,7 +20,14 @@
  * Failures are named: DatabaseUnavailableError when the server cannot be reached,
  * SqlError (with the SQLSTATE, e.g. '23505' for a unique violation) when a statement fails.
  */
-export type SqlParam = string | number | boolean | null | Date | readonly unknown[] | { readonly [k: string]: unknown };
+export type SqlParam =
+  | string
+  | number
+  | boolean
+  | null
+  | Date
+  | readonly unknown[]
+  | { readonly [k: string]: unknown };
 export type SqlParams = Readonly<Record<string, SqlParam | undefined>>;
 export type Row = Record<string, unknown>;
 

@@ -4,7 +4,13 @@
  * a single statement or runs inside `transaction`.
  */
 import { SqlError, ValidationError } from '../../core/errors.ts';
-import { fanOut, type JsonObject, type Message, type OutboxEntry, type PostMessageCommand } from '../../core/messages.ts';
+import {
+  fanOut,
+  type JsonObject,
+  type Message,
+  type OutboxEntry,
+  type PostMessageCommand,
+} from '../../core/messages.ts';
 import type { Role } from '../../core/roles.ts';
 import type {
   ActivityInput,
@@ -21,7 +27,10 @@ import type { Row, SqlClient, SqlExecutor } from './port.ts';
 
 const MESSAGE_COLUMNS = `id, seq, from_role, to_address, type, subject, content, metadata, priority, recipients,
   idempotency_key, created_at`;
-const qualified = (alias: string) => MESSAGE_COLUMNS.split(',').map((c) => `${alias}.${c.trim()}`).join(', ');
+const qualified = (alias: string) =>
+  MESSAGE_COLUMNS.split(',')
+    .map((c) => `${alias}.${c.trim()}`)
+    .join(', ');
 
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
 const isoOrNull = (v: unknown): string | null => (v == null ? null : iso(v));
@@ -74,7 +83,13 @@ function rowToFanOut(r: Row): PendingFanOut {
   let entry: OutboxEntry | undefined;
   if (r.payload != null) entry = { target, payload: r.payload } as OutboxEntry;
   else {
-    const message = rowToMessage(Object.fromEntries(Object.entries(r).filter(([k]) => k.startsWith('m_')).map(([k, v]) => [k.slice(2), v])));
+    const message = rowToMessage(
+      Object.fromEntries(
+        Object.entries(r)
+          .filter(([k]) => k.startsWith('m_'))
+          .map(([k, v]) => [k.slice(2), v]),
+      ),
+    );
     entry = fanOut(message).find((e) => e.target === target);
   }
   return { id: r.outbox_id as number, attempts: r.attempts as number, entry: entry! };
@@ -125,7 +140,9 @@ function txStatements(db: SqlExecutor): StoreTx {
         ));
       } catch (error) {
         if (error instanceof SqlError && error.sqlState === '23503') {
-          throw new ValidationError('inReplyTo', `inReplyTo: no message ${command.inReplyTo} to reply to`, { cause: error });
+          throw new ValidationError('inReplyTo', `inReplyTo: no message ${command.inReplyTo} to reply to`, {
+            cause: error,
+          });
         }
         throw error;
       }
@@ -137,13 +154,21 @@ function txStatements(db: SqlExecutor): StoreTx {
         return {
           message,
           created: true,
-          fanOut: outbox.map((o) => ({ id: Number(o.id), attempts: 0, entry: entries.find((e) => e.target === o.target)! })),
+          fanOut: outbox.map((o) => ({
+            id: Number(o.id),
+            attempts: 0,
+            entry: entries.find((e) => e.target === o.target)!,
+          })),
         };
       }
-      const existing = await db.query(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE idempotency_key = :key`, {
-        key: command.idempotencyKey ?? null,
-      });
-      if (!existing.rows[0]) throw new SqlError('insert returned no row and no message holds the idempotency key', undefined);
+      const existing = await db.query(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE idempotency_key = :key`,
+        {
+          key: command.idempotencyKey ?? null,
+        },
+      );
+      if (!existing.rows[0])
+        throw new SqlError('insert returned no row and no message holds the idempotency key', undefined);
       return { message: rowToMessage(existing.rows[0]), created: false, fanOut: [] };
     },
 
@@ -186,7 +211,10 @@ export function createSqlStore(sql: SqlClient): Store {
 
     async listMessages(q: MessageQuery) {
       const where: string[] = [];
-      if (q.to) where.push(`(m.to_address = :to OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.role = :to))`);
+      if (q.to)
+        where.push(
+          `(m.to_address = :to OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.role = :to))`,
+        );
       if (q.from) where.push('m.from_role = :from');
       if (q.type) where.push('m.type = :type');
       if (q.inReplyTo) where.push('m.in_reply_to = :inReplyTo::uuid');
@@ -195,7 +223,14 @@ export function createSqlStore(sql: SqlClient): Store {
       const { rows } = await sql.query(
         `SELECT ${qualified('m')} FROM messages m ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY m.seq ${order} LIMIT :limit`,
-        { to: q.to, from: q.from, type: q.type, inReplyTo: q.inReplyTo, afterSeq: q.afterSeq, limit: q.limit },
+        {
+          to: q.to,
+          from: q.from,
+          type: q.type,
+          inReplyTo: q.inReplyTo,
+          afterSeq: q.afterSeq,
+          limit: q.limit,
+        },
       );
       return rows.map(rowToMessage);
     },
@@ -217,9 +252,12 @@ export function createSqlStore(sql: SqlClient): Store {
     },
 
     async getDeliveries(messageId) {
-      const { rows } = await sql.query(`SELECT * FROM deliveries WHERE message_id = :id::uuid ORDER BY role`, {
-        id: messageId,
-      });
+      const { rows } = await sql.query(
+        `SELECT * FROM deliveries WHERE message_id = :id::uuid ORDER BY role`,
+        {
+          id: messageId,
+        },
+      );
       return rows.map(rowToDelivery);
     },
 
@@ -243,7 +281,9 @@ export function createSqlStore(sql: SqlClient): Store {
     },
 
     async listDeadLetters(limit) {
-      const { rows } = await sql.query(`SELECT * FROM dead_letters ORDER BY seq DESC LIMIT :limit`, { limit });
+      const { rows } = await sql.query(`SELECT * FROM dead_letters ORDER BY seq DESC LIMIT :limit`, {
+        limit,
+      });
       return rows.map(rowToDeadLetter);
     },
 
@@ -256,7 +296,9 @@ export function createSqlStore(sql: SqlClient): Store {
            RETURNING id, message_id, target, payload, attempts
          )
          SELECT c.id AS outbox_id, c.target, c.payload, c.attempts,
-                ${MESSAGE_COLUMNS.split(',').map((col) => `m.${col.trim()} AS m_${col.trim()}`).join(', ')}
+                ${MESSAGE_COLUMNS.split(',')
+                  .map((col) => `m.${col.trim()} AS m_${col.trim()}`)
+                  .join(', ')}
          FROM c LEFT JOIN messages m ON m.id = c.message_id ORDER BY c.id`,
         { now, leaseUntil, limit },
       );

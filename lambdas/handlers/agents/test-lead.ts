@@ -1,0 +1,3 @@
+import { lambdaAgent } from '../agent.ts';
+
+export const handler = lambdaAgent('test_lead');

@@ -1,0 +1,81 @@
+/** The local runtime's HTTP server: Node's http in front of the host-independent API. */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type ApiDeps, handleApiRequest } from '../adapters/http/api.ts';
+
+/** Bodies beyond this are refused before they are read whole (the contract's own limit is 256 KB). */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+class BodyTooLarge extends Error {}
+
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return chunks.length ? Buffer.concat(chunks).toString('utf8') : undefined;
+}
+
+export async function startHttpServer(
+  deps: ApiDeps,
+  options: { host: string; port: number },
+): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+  const server = createServer(async (req, res) => {
+    const send = (status: number, body: unknown) => {
+      const text = JSON.stringify(body);
+      res.writeHead(status, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+      });
+      res.end(text);
+    };
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      let body: string | undefined;
+      try {
+        body = await readBody(req);
+      } catch (error) {
+        if (!(error instanceof BodyTooLarge)) throw error;
+        send(413, {
+          error: {
+            code: 'PayloadTooLarge',
+            field: '(body)',
+            limit: '1 MB',
+            message: `the request body exceeds ${MAX_BODY_BYTES} bytes; a command may be at most 256 KB`,
+          },
+        });
+        req.resume();
+        return;
+      }
+      const response = await handleApiRequest(deps, {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        body,
+      });
+      send(response.status, response.body);
+    } catch (error) {
+      deps.logger.error('http server error', { error: String(error) });
+      if (!res.headersSent) send(500, { error: { code: 'InternalError', message: String(error) } });
+      else res.end();
+    }
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host}:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

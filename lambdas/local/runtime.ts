@@ -1,0 +1,214 @@
+/**
+ * The local runtime (`npm start`): one process hosting the nine agents, the ingest function, the
+ * relay sweeper and catch-up timers, the HTTP API, and on loopback an endpoint that speaks the AWS
+ * wire protocols (EventBridge; the RDS Data API when the database is a Postgres server). The
+ * handlers are the Lambda handlers themselves, invoked by the local bus with async-invoke semantics.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { createInProcessPublisher } from '../adapters/bus/in-process.publisher.ts';
+import type { EventEnvelope } from '../adapters/bus/port.ts';
+import type { Config } from '../adapters/config.ts';
+import type { Health } from '../adapters/http/api.ts';
+import { createJsonLogger } from '../adapters/log/json.logger.ts';
+import { createInProcessHub } from '../adapters/realtime/in-process.realtime.ts';
+import { createRedisPublisher, createRedisSubscriber } from '../adapters/realtime/ioredis.realtime.ts';
+import type { RealtimePublisher, RealtimeSubscriber } from '../adapters/realtime/port.ts';
+import { migrate } from '../adapters/sql/migrate.ts';
+import { openSql } from '../adapters/sql/open.ts';
+import type { SqlClient } from '../adapters/sql/port.ts';
+import { createSqlStore } from '../adapters/sql/store.ts';
+import { type AgentDeps, catchUp } from '../core/agent.ts';
+import { type Clock, errorText, type Logger, sweep } from '../core/pipeline.ts';
+import type { Responder } from '../core/responder.ts';
+import { ROLES } from '../core/roles.ts';
+import { agentRule, INGEST_RULE } from '../core/rules.ts';
+import { createAgentHandler } from '../handlers/agent.ts';
+import { systemClock } from '../handlers/deps.ts';
+import { createIngestHandler } from '../handlers/ingest.ts';
+import { createDataApiRoute } from './aws/data-api.ts';
+import type { AwsRoute } from './aws/route.ts';
+import { startLocalAwsEndpoint } from './aws/server.ts';
+import { LocalEventBus } from './eventbridge/bus.ts';
+import { eventBridgeRoute } from './eventbridge/route.ts';
+import { startHttpServer } from './http-server.ts';
+
+export interface LocalRuntime {
+  apiUrl: string;
+  awsUrl: string;
+  deps: AgentDeps;
+  bus: LocalEventBus;
+  sql: SqlClient;
+  subscriber: RealtimeSubscriber;
+  logger: Logger;
+  /** Runs one sweep and one catch-up round now (tests; the timers do it on their own). */
+  tick(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  responder?: Responder;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export async function startLocalRuntime(config: Config, options: RuntimeOptions = {}): Promise<LocalRuntime> {
+  const logger = options.logger ?? createJsonLogger({ service: 'echo-local', level: config.logLevel });
+  const clock = options.clock ?? systemClock;
+  const cleanup: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const fn of cleanup.reverse())
+      await fn().catch((e) => logger.warn('shutdown step failed', { error: errorText(e) }));
+  };
+  try {
+    if (config.database.kind === 'pglite' && config.database.dataDir)
+      mkdirSync(config.database.dataDir, { recursive: true });
+    const sql = await openSql(config.database);
+    cleanup.push(() => sql.close());
+    const applied = await migrate(sql);
+    if (applied.length) logger.info('schema migrated', { applied });
+    const store = createSqlStore(sql);
+
+    let realtime: RealtimePublisher;
+    let subscriber: RealtimeSubscriber;
+    if (config.redisUrl) {
+      realtime = createRedisPublisher(config.redisUrl);
+      subscriber = createRedisSubscriber(config.redisUrl);
+    } else {
+      ({ publisher: realtime, subscriber } = createInProcessHub());
+    }
+    cleanup.push(
+      () => realtime.close(),
+      () => subscriber.close(),
+    );
+
+    const newId = randomUUID;
+    const bus = new LocalEventBus({
+      region: config.region,
+      logger,
+      retry: { maxAttempts: 3, baseDelayMs: config.retryBaseMs, maxDelayMs: config.retryBaseMs * 8 },
+      onDeadLetter: async ({ rule, envelope, error, attempts }) => {
+        logger.error('target failed after retries; dead-lettered', {
+          rule,
+          eventId: envelope.id,
+          attempts,
+          error: errorText(error),
+        });
+        await store.addDeadLetter(
+          {
+            source: 'bus',
+            reason: `rule ${rule}: target failed after ${attempts} attempts: ${errorText(error)}`,
+            payload: envelope,
+          },
+          { id: newId(), now: clock.now() },
+        );
+      },
+    });
+    cleanup.push(async () => {
+      await bus.idle();
+      bus.close();
+    });
+
+    const deps: AgentDeps = {
+      store,
+      bus: createInProcessPublisher(bus),
+      realtime,
+      clock,
+      newId,
+      logger,
+      ...(options.responder ? { responder: options.responder } : {}),
+    };
+    const getDeps = async () => deps;
+
+    const registered: string[] = [];
+    const ingest = createIngestHandler(getDeps);
+    bus.addRule({
+      name: INGEST_RULE.name,
+      pattern: INGEST_RULE.pattern,
+      target: async (e: EventEnvelope) => void (await ingest(e)),
+    });
+    for (const role of ROLES) {
+      const rule = agentRule(role);
+      const handler = createAgentHandler(role, async () => ({
+        ...deps,
+        logger: childLogger(logger, { role }),
+      }));
+      bus.addRule({ name: rule.name, pattern: rule.pattern, target: handler });
+      registered.push(role);
+    }
+
+    const routes: AwsRoute[] = [eventBridgeRoute(bus)];
+    if (config.database.kind === 'node-postgres') {
+      const dataApi = createDataApiRoute({ connectionString: config.database.url });
+      routes.push(dataApi.route);
+      cleanup.push(() => dataApi.close());
+    }
+    const aws = await startLocalAwsEndpoint({ host: config.host, port: config.awsPort, routes });
+    cleanup.push(() => aws.close());
+
+    const health = async (): Promise<Health> => {
+      const pending = await store.countPendingFanOut();
+      return {
+        ok: registered.length === ROLES.length,
+        agents: registered,
+        detail: { outboxPending: pending, database: sql.driver },
+      };
+    };
+    const api = await startHttpServer({ ...deps, health }, { host: config.host, port: config.port });
+    cleanup.push(() => api.close());
+
+    const tick = async () => {
+      await sweep(deps);
+      for (const role of ROLES) await catchUp({ ...deps, logger: childLogger(logger, { role }) }, role);
+    };
+    const sweeper = every(config.sweepIntervalMs, () => sweep(deps), logger, 'sweep');
+    const catcher = every(
+      config.catchUpIntervalMs,
+      async () => {
+        for (const role of ROLES) await catchUp({ ...deps, logger: childLogger(logger, { role }) }, role);
+      },
+      logger,
+      'catch-up',
+    );
+    cleanup.push(
+      async () => sweeper.stop(),
+      async () => catcher.stop(),
+    );
+
+    logger.info('local runtime ready', {
+      api: api.url,
+      aws: aws.url,
+      database: sql.driver,
+      realtime: config.redisUrl ? 'redis' : 'in-process',
+    });
+    return { apiUrl: api.url, awsUrl: aws.url, deps, bus, sql, subscriber, logger, tick, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function childLogger(logger: Logger, fields: Record<string, unknown>): Logger {
+  const withChild = logger as Logger & { child?: (f: Record<string, unknown>) => Logger };
+  return withChild.child ? withChild.child(fields) : logger;
+}
+
+/** A timer that never overlaps itself and logs, rather than throws, what fails. */
+function every(ms: number, fn: () => Promise<unknown>, logger: Logger, name: string) {
+  let running: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = fn()
+      .catch((error) => logger.warn(`${name} failed`, { error: errorText(error) }))
+      .finally(() => {
+        running = undefined;
+      });
+  }, ms);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

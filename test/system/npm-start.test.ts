@@ -1,0 +1,166 @@
+/**
+ * The newcomer's path, end to end: `npm start`, the real AWS CLI's put-events of the sample in
+ * events/, then `npx echoctl messages --json` shows the message and the recipient's reply.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Message } from '../../lambdas/core/messages.ts';
+import { aws, echoctl, npmStart } from '../support/cli.ts';
+import { eventually } from '../support/eventually.ts';
+import { freePort } from '../support/processes.ts';
+import { createTestDatabase, redisUrl, requireService } from '../support/services.ts';
+
+const hasPostgres = requireService('DATABASE_URL');
+const hasRedis = requireService('REDIS_URL');
+
+const variants = [
+  { name: 'embedded (PGlite, in-process)', postgres: false, enabled: true },
+  { name: 'PostgreSQL and Redis', postgres: true, enabled: hasPostgres && hasRedis },
+];
+
+describe.each(variants.filter((v) => v.enabled))('npm start, $name', ({ postgres }) => {
+  let app: Awaited<ReturnType<typeof npmStart>>;
+  let api: string;
+  let endpoint: string;
+  let dataDir: string;
+  let db: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+
+  beforeAll(async () => {
+    const [port, awsPort] = [await freePort(), await freePort()];
+    dataDir = mkdtempSync(join(tmpdir(), 'echo-system-'));
+    db = postgres ? await createTestDatabase() : undefined;
+    const env: Record<string, string> = {
+      ECHO_PORT: String(port),
+      ECHO_AWS_PORT: String(awsPort),
+      ECHO_DATA_DIR: dataDir,
+      DATABASE_URL: '',
+      REDIS_URL: '',
+    };
+    if (db) Object.assign(env, { DATABASE_URL: db.url, REDIS_URL: redisUrl! });
+    app = await npmStart(env, port);
+    api = `http://127.0.0.1:${port}`;
+    endpoint = `http://127.0.0.1:${awsPort}`;
+  }, 90_000);
+
+  afterAll(async () => {
+    await app?.stop();
+    await db?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('aws events put-events of the sample reaches the senior developer, who replies', async () => {
+    const put = await aws(
+      ['events', 'put-events', '--entries', 'file://events/samples/post-message.json'],
+      endpoint,
+    );
+    expect(put.stderr).toBe('');
+    expect(JSON.parse(put.stdout)).toMatchObject({
+      FailedEntryCount: 0,
+      Entries: [{ EventId: expect.any(String) }],
+    });
+
+    const messages = await eventually(
+      async () => {
+        const r = await echoctl(['messages', '--json'], api);
+        const list = JSON.parse(r.stdout) as Message[];
+        return list.some((m) => m.type === 'response') ? list : undefined;
+      },
+      20_000,
+      'the reply in echoctl messages',
+    );
+    const request = messages.find((m) => m.subject === 'what_do_you_do')!;
+    expect(request).toMatchObject({
+      from: 'human',
+      to: 'senior_developer',
+      type: 'request',
+      content: { question: 'What do you work on?' },
+    });
+    for (const key of ['id', 'from', 'to', 'type', 'subject', 'content', 'metadata', 'createdAt'])
+      expect(request).toHaveProperty(key);
+    const reply = messages.find((m) => m.metadata.inReplyTo === request.id);
+    expect(reply).toMatchObject({ from: 'senior_developer', to: 'human', type: 'response' });
+  });
+
+  it('echoctl send, broadcast, messages filters, dlq, and clear errors', async () => {
+    const sent = await echoctl(
+      [
+        'send',
+        '--to',
+        'cto',
+        '--subject',
+        'Migrate to Aurora',
+        '--content',
+        '{"budget_usd": 1000}',
+        '--idempotency-key',
+        'k1',
+        '--json',
+      ],
+      api,
+    );
+    expect(sent.code).toBe(0);
+    const message = JSON.parse(sent.stdout) as Message;
+    expect(message).toMatchObject({
+      to: 'cto',
+      from: 'human',
+      content: { budget_usd: 1000 },
+      recipients: ['cto'],
+    });
+    const again = await echoctl(
+      ['send', '--to', 'cto', '--subject', 'Migrate to Aurora', '--idempotency-key', 'k1'],
+      api,
+    );
+    expect(again.stdout).toContain(`already sent (same idempotency key): ${message.id}`);
+
+    const broadcast = await echoctl(['broadcast', '--subject', 'All hands', '--json'], api);
+    expect(JSON.parse(broadcast.stdout)).toMatchObject({
+      to: 'all',
+      type: 'broadcast',
+      recipients: expect.arrayContaining(['ceo', 'test_lead']),
+    });
+
+    const toCto = JSON.parse((await echoctl(['messages', '--to', 'cto', '--json'], api)).stdout) as Message[];
+    expect(toCto.map((m) => m.id)).toContain(message.id);
+    const human = await echoctl(['messages', '--to', 'cto'], api);
+    expect(human.stdout).toContain('Migrate to Aurora');
+
+    const bad = await echoctl(['send', '--to', 'janitor', '--subject', 'x'], api);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('unknown role "janitor"');
+    expect(bad.stderr).toContain('(field: to)');
+    const dlq = JSON.parse((await echoctl(['dlq', '--json'], api)).stdout);
+    expect(dlq[0]).toMatchObject({ source: 'api', field: 'to' });
+
+    const badJson = await echoctl(['send', '--to', 'cto', '--subject', 'x', '--content', '{nope'], api);
+    expect(badJson.code).toBe(1);
+    expect(badJson.stderr).toContain('must be JSON');
+
+    const down = await echoctl(['messages'], 'http://127.0.0.1:1');
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('npm start');
+  });
+
+  // The Data API is served when the database is a Postgres server (registered for that variant only).
+  if (postgres)
+    it('the RDS Data API on the local endpoint answers the AWS CLI over the same Postgres', async () => {
+      const r = await aws(
+        [
+          'rds-data',
+          'execute-statement',
+          '--resource-arn',
+          'arn:aws:rds:us-east-1:000000000000:cluster:echo',
+          '--secret-arn',
+          'arn:aws:secretsmanager:us-east-1:000000000000:secret:echo',
+          '--database',
+          'echo',
+          '--sql',
+          "SELECT count(*) AS n FROM messages WHERE subject = 'what_do_you_do'",
+          '--include-result-metadata',
+        ],
+        endpoint,
+      );
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout).records).toEqual([[{ longValue: 1 }]]);
+    });
+});
