@@ -87,15 +87,13 @@ export async function relay(
       const p = r.entry.payload as { source: string; detailType: string; detail: unknown };
       return { source: p.source, detailType: p.detailType, detail: p.detail };
     });
-    const results = await deps.bus
-      .putEvents(entries)
-      .catch((error: unknown) =>
-        entries.map(() => ({
-          ok: false as const,
-          errorCode: 'PublishFailed',
-          errorMessage: errorText(error),
-        })),
-      );
+    const results = await deps.bus.putEvents(entries).catch((error: unknown) =>
+      entries.map(() => ({
+        ok: false as const,
+        errorCode: 'PublishFailed',
+        errorMessage: errorText(error),
+      })),
+    );
     busRows.forEach((row, i) => {
       const r = results[i];
       if (r?.ok) done.push(row.id);
