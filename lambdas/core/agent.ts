@@ -1,15 +1,92 @@
 /**
- * One agent's handling of its deliveries. The claim of the delivery row, the agent's effects and
- * its activity record commit together, so a redelivered event is a no-op (exactly-once effects on
- * at-least-once delivery). A failure is recorded on the delivery and rethrown, so the caller's
- * retry policy (Lambda async invoke, the local bus) applies; catch-up takes what is still pending.
+ * One agent's handling of its deliveries. The claim of the delivery row, the agent's effects (its
+ * messages, decisions, votes, events) and its activity record commit together, so a redelivered
+ * event is a no-op (exactly-once effects on at-least-once delivery). A failure is recorded on the
+ * delivery and rethrown, so the caller's retry policy applies; catch-up takes what is still pending.
  */
-import { commitMessage, errorText, type PipelineDeps, type PostResult, relay } from './pipeline.ts';
-import { acknowledgeRequests, type Responder } from './responder.ts';
+import type { JsonObject, Message, OutboxEntry, PostMessageCommand } from './messages.ts';
+import { commitMessage, errorText, type PipelineDeps, relay } from './pipeline.ts';
 import type { Role } from './roles.ts';
+import type { PendingFanOut, StoreTx } from './store.ts';
+
+/** What a behaviour may do inside the agent's transaction; fan-out happens after commit. */
+export interface ActContext {
+  role: Role;
+  message: Message;
+  tx: StoreTx;
+  now: Date;
+  newId: () => string;
+  post(command: PostMessageCommand): Promise<Message>;
+  /** A lifecycle event: to EventBridge (source `echo`) and to the real-time channel given. */
+  emit(detailType: string, detail: JsonObject, channel: string): Promise<void>;
+}
+
+export type Behaviour = (ctx: ActContext) => Promise<void>;
 
 export interface AgentDeps extends PipelineDeps {
-  responder?: Responder;
+  /** The organization's behaviour (lambdas/core/organization.ts); absent: acknowledge requests. */
+  behaviour?: Behaviour;
+}
+
+/** Without an organization: requests get an acknowledgement; nothing else is answered. */
+export const acknowledge: Behaviour = async ({ role, message, post }) => {
+  if (message.type !== 'request') return;
+  await post(
+    replyCommand(message, role, { content: { role, status: 'received', request: message.subject } }),
+  );
+};
+
+/** The reply to a message: addressed to its sender (a human sender reads on `human`), correlated by inReplyTo. */
+export function replyCommand(
+  to: Pick<Message, 'id' | 'from' | 'subject'>,
+  from: Role,
+  reply: { type?: PostMessageCommand['type']; content: JsonObject; subject?: string },
+): PostMessageCommand {
+  return {
+    from,
+    to: to.from === 'system' ? 'human' : to.from,
+    type: reply.type ?? 'response',
+    subject: reply.subject ?? `Re: ${to.subject}`,
+    content: reply.content,
+    priority: 'normal',
+    metadata: {},
+    inReplyTo: to.id,
+  };
+}
+
+/** Runs `fn` in a transaction with an ActContext; relays what it wrote after commit. */
+export async function actInTransaction<T>(
+  deps: PipelineDeps,
+  role: Role,
+  fn: (tx: StoreTx, makeContext: (message: Message) => ActContext) => Promise<T>,
+): Promise<T> {
+  const fanOut: PendingFanOut[] = [];
+  const result = await deps.store.transaction(async (tx) => {
+    const now = deps.clock.now();
+    const leaseUntil = new Date(now.getTime() + (deps.leaseMs ?? 10_000));
+    const makeContext = (message: Message): ActContext => ({
+      role,
+      message,
+      tx,
+      now,
+      newId: deps.newId,
+      post: async (command) => {
+        const posted = await commitMessage(deps, tx, command);
+        fanOut.push(...posted.fanOut);
+        return posted.message;
+      },
+      emit: async (detailType, detail, channel) => {
+        const entries: OutboxEntry[] = [
+          { target: 'eventbridge', payload: { source: 'echo', detailType, detail } },
+          { target: 'realtime', payload: { channels: [channel], data: { event: detailType, ...detail } } },
+        ];
+        for (const entry of entries) fanOut.push(await tx.insertEvent(entry, now, leaseUntil));
+      },
+    });
+    return fn(tx, makeContext);
+  });
+  await relay(deps, fanOut);
+  return result;
 }
 
 export type DeliveryOutcome = 'processed' | 'duplicate';
@@ -21,20 +98,19 @@ export async function processDelivery(
 ): Promise<DeliveryOutcome> {
   const started = deps.clock.now();
   const elapsed = () => deps.clock.now().getTime() - started.getTime();
-  const respond = deps.responder ?? acknowledgeRequests;
-  let reply: PostResult | null | undefined;
+  const behaviour = deps.behaviour ?? acknowledge;
+  let claimed: boolean;
   try {
-    reply = await deps.store.transaction(async (tx) => {
-      if (!(await tx.claimDelivery(messageId, role, started))) return undefined;
+    claimed = await actInTransaction(deps, role, async (tx, makeContext) => {
+      if (!(await tx.claimDelivery(messageId, role, started))) return false;
       const message = await tx.getMessage(messageId);
       if (!message) throw new Error(`message ${messageId} vanished after its delivery was claimed`);
-      const answer = await respond(role, message);
-      const posted = answer ? await commitMessage(deps, tx, answer) : null;
+      await behaviour(makeContext(message));
       await tx.recordActivity(
         { role, messageId, outcome: 'processed', durationMs: elapsed() },
         deps.clock.now(),
       );
-      return posted;
+      return true;
     });
   } catch (error) {
     const text = errorText(error);
@@ -48,7 +124,7 @@ export async function processDelivery(
     ]);
     throw error;
   }
-  if (reply === undefined) {
+  if (!claimed) {
     deps.logger.info('duplicate delivery ignored', { role, messageId });
     await deps.store.recordActivity(
       { role, messageId, outcome: 'duplicate', durationMs: elapsed() },
@@ -56,8 +132,7 @@ export async function processDelivery(
     );
     return 'duplicate';
   }
-  deps.logger.info('delivery processed', { role, messageId, replyId: reply?.message.id });
-  if (reply) await relay(deps, reply.fanOut);
+  deps.logger.info('delivery processed', { role, messageId });
   return 'processed';
 }
 

@@ -121,22 +121,3 @@ export function fanOut(m: Message): OutboxEntry[] {
     { target: 'realtime', payload: { channels: messageChannels(m), data: m as unknown as JsonObject } },
   ];
 }
-
-/** The reply an agent sends to a request: addressed to the sender, correlated by inReplyTo. */
-export function replyTo(
-  request: Pick<Message, 'id' | 'from' | 'subject'>,
-  from: Role,
-  reply: { type?: MessageType; content: JsonObject; subject?: string },
-): PostMessageCommand {
-  const to: Address = request.from === 'system' ? 'human' : request.from;
-  return {
-    from,
-    to,
-    type: reply.type ?? 'response',
-    subject: reply.subject ?? `Re: ${request.subject}`,
-    content: reply.content,
-    priority: 'normal',
-    metadata: {},
-    inReplyTo: request.id,
-  };
-}

@@ -2,6 +2,17 @@
  * The store port: what the organization needs from its database. One implementation
  * (lambdas/adapters/sql/store.ts) writes the SQL once for every driver.
  */
+import type {
+  AgentHealth,
+  Decision,
+  DecisionPatch,
+  DecisionStatus,
+  HumanApproval,
+  LlmSession,
+  Memory,
+  NewDecision,
+  StoredVote,
+} from './decision-types.ts';
 import type { JsonObject, Message, MessageType, OutboxEntry, PostMessageCommand } from './messages.ts';
 import type { Address, Role, Sender } from './roles.ts';
 
@@ -79,7 +90,49 @@ export interface StoreTx {
   /** Marks the delivery processed if it was pending; false when it was not (already done, or none). */
   claimDelivery(messageId: string, role: Role, now: Date): Promise<boolean>;
   getMessage(id: string): Promise<Message | undefined>;
+  /** Records the run and the agent's health (degraded after DEGRADED_AFTER failures in a row). */
   recordActivity(activity: ActivityInput, now: Date): Promise<void>;
+  /** An event for the outbox (decision and workflow lifecycle), published after commit. */
+  insertEvent(entry: OutboxEntry, now: Date, leaseUntil: Date): Promise<PendingFanOut>;
+
+  insertDecision(decision: NewDecision): Promise<Decision>;
+  /** With `lock`, the row is locked until the transaction ends (votes and closing serialise on it). */
+  getDecision(id: string, options?: { lock?: boolean }): Promise<Decision | undefined>;
+  /** Updates only if the row is still at `expectVersion`; undefined when it moved on. */
+  updateDecision(id: string, expectVersion: number, patch: DecisionPatch): Promise<Decision | undefined>;
+  findDecisionByBroadcast(broadcastId: string, options?: { lock?: boolean }): Promise<Decision | undefined>;
+  upsertVote(decisionId: string, vote: StoredVote): Promise<void>;
+  listVotes(decisionId: string): Promise<StoredVote[]>;
+  insertApproval(approval: {
+    id: string;
+    decisionId: string;
+    reason: string;
+    now: Date;
+  }): Promise<HumanApproval>;
+  getApproval(idOrDecisionId: string, options?: { lock?: boolean }): Promise<HumanApproval | undefined>;
+  resolveApproval(
+    id: string,
+    r: { status: 'approved' | 'rejected'; principal: string; resolution: string; now: Date },
+  ): Promise<HumanApproval | undefined>;
+
+  putMemory(memory: {
+    key: string;
+    content: string;
+    tags: string[];
+    author: string;
+    now: Date;
+  }): Promise<Memory>;
+  findMemories(query: { key?: string; tags?: string[]; limit: number }): Promise<Memory[]>;
+  getSession(id: string): Promise<LlmSession | undefined>;
+  saveSession(session: LlmSession): Promise<void>;
+}
+
+export const DEGRADED_AFTER = 3;
+
+export interface DecisionQuery {
+  status?: DecisionStatus | undefined;
+  owner?: string | undefined;
+  limit: number;
 }
 
 export interface Store extends StoreTx {
@@ -98,4 +151,12 @@ export interface Store extends StoreTx {
   /** Leaves rows pending with the error, to be retried after `retryAt`. */
   failFanOut(ids: readonly number[], error: string, retryAt: Date): Promise<void>;
   countPendingFanOut(): Promise<number>;
+
+  listDecisions(query: DecisionQuery): Promise<Decision[]>;
+  /** The escalation chain through `id`: ancestors (root first), the decision, its descendants. */
+  decisionChain(id: string): Promise<Decision[]>;
+  listApprovals(status: HumanApproval['status'] | undefined, limit: number): Promise<HumanApproval[]>;
+  /** Collaborative decisions still voting whose deadline has passed. */
+  dueDecisions(now: Date, limit: number): Promise<Decision[]>;
+  agentHealth(): Promise<AgentHealth[]>;
 }

@@ -18,9 +18,8 @@ import { migrate } from '../adapters/sql/migrate.ts';
 import { openSql } from '../adapters/sql/open.ts';
 import type { SqlClient } from '../adapters/sql/port.ts';
 import { createSqlStore } from '../adapters/sql/store.ts';
-import { type AgentDeps, catchUp } from '../core/agent.ts';
+import { type AgentDeps, type Behaviour, catchUp } from '../core/agent.ts';
 import { type Clock, errorText, type Logger, sweep } from '../core/pipeline.ts';
-import type { Responder } from '../core/responder.ts';
 import { ROLES } from '../core/roles.ts';
 import { agentRule, INGEST_RULE } from '../core/rules.ts';
 import { createAgentHandler } from '../handlers/agent.ts';
@@ -47,7 +46,7 @@ export interface LocalRuntime {
 }
 
 export interface RuntimeOptions {
-  responder?: Responder;
+  behaviour?: Behaviour;
   logger?: Logger;
   clock?: Clock;
 }
@@ -116,7 +115,7 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       clock,
       newId,
       logger,
-      ...(options.responder ? { responder: options.responder } : {}),
+      ...(options.behaviour ? { behaviour: options.behaviour } : {}),
     };
     const getDeps = async () => deps;
 

@@ -11,10 +11,10 @@ import { createJsonLogger } from '../../lambdas/adapters/log/json.logger.ts';
 import { createInProcessHub } from '../../lambdas/adapters/realtime/in-process.realtime.ts';
 import { openSql } from '../../lambdas/adapters/sql/open.ts';
 import { createSqlStore } from '../../lambdas/adapters/sql/store.ts';
+import { acknowledge, type Behaviour } from '../../lambdas/core/agent.ts';
 import { DatabaseUnavailableError } from '../../lambdas/core/errors.ts';
 import type { Message } from '../../lambdas/core/messages.ts';
 import { postMessage } from '../../lambdas/core/pipeline.ts';
-import { acknowledgeRequests, type Responder } from '../../lambdas/core/responder.ts';
 import { agentRule } from '../../lambdas/core/rules.ts';
 import { createAgentHandler } from '../../lambdas/handlers/agent.ts';
 import { LocalEventBus } from '../../lambdas/local/eventbridge/bus.ts';
@@ -26,14 +26,14 @@ import { redisUrl, requireService } from '../support/services.ts';
 const hasPostgres = requireService('DATABASE_URL');
 const hasRedis = requireService('REDIS_URL');
 
-/** A responder whose failures a test switches on per role (an agent whose LLM is down). */
-function switchableResponder() {
+/** A behaviour whose failures a test switches on per role (an agent whose LLM is down). */
+function switchableBehaviour() {
   const failing = new Set<string>();
-  const responder: Responder = async (role, message) => {
-    if (failing.has(role)) throw new Error(`${role}: LLM endpoint unreachable (configured as fatal)`);
-    return acknowledgeRequests(role, message);
+  const behaviour: Behaviour = async (ctx) => {
+    if (failing.has(ctx.role)) throw new Error(`${ctx.role}: LLM endpoint unreachable (configured as fatal)`);
+    return acknowledge(ctx);
   };
-  return { responder, failing };
+  return { behaviour, failing };
 }
 
 const variants = [
@@ -49,11 +49,11 @@ const variants = [
 describe.each(variants.filter((v) => v.enabled))('the message path on $name', ({ database, redis }) => {
   let rt: TestRuntime;
   const clock = adjustableClock();
-  const { responder, failing } = switchableResponder();
+  const { behaviour, failing } = switchableBehaviour();
   const seen: { channel: string; payload: Message }[] = [];
 
   beforeAll(async () => {
-    rt = await startTestRuntime({ database, redisUrl: redis ? redisUrl : undefined, responder, clock });
+    rt = await startTestRuntime({ database, redisUrl: redis ? redisUrl : undefined, behaviour, clock });
     await rt.subscriber.subscribe(['messages:*'], (channel, payload) =>
       seen.push({ channel, payload: payload as Message }),
     );

@@ -3,8 +3,8 @@
  * hub), on ephemeral ports, with timers slow enough that the test drives sweeps and catch-up.
  */
 import { parseConfig } from '../../lambdas/adapters/config.ts';
+import type { Behaviour } from '../../lambdas/core/agent.ts';
 import type { Clock } from '../../lambdas/core/pipeline.ts';
-import type { Responder } from '../../lambdas/core/responder.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lambdas/local/runtime.ts';
 import { createTestDatabase } from './services.ts';
 
@@ -28,7 +28,7 @@ export interface TestRuntime extends LocalRuntime {
 export async function startTestRuntime(options: {
   database: 'postgres' | 'pglite';
   redisUrl?: string | undefined;
-  responder?: Responder;
+  behaviour?: Behaviour;
   clock?: Clock;
   env?: Record<string, string>;
 }): Promise<TestRuntime> {
@@ -46,7 +46,7 @@ export async function startTestRuntime(options: {
   });
   if (!db) config.database = { kind: 'pglite' };
   const runtime = await startLocalRuntime(config, {
-    ...(options.responder ? { responder: options.responder } : {}),
+    ...(options.behaviour ? { behaviour: options.behaviour } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const call = async (method: string, path: string, body?: unknown) => {

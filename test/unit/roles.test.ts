@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fanOut, type Message, messageChannels, replyTo } from '../../lambdas/core/messages.ts';
+import { replyCommand } from '../../lambdas/core/agent.ts';
+import { fanOut, type Message, messageChannels } from '../../lambdas/core/messages.ts';
 import { LEADERSHIP, ROLES, recipientsOf } from '../../lambdas/core/roles.ts';
 
 describe('addressing', () => {
@@ -64,13 +65,13 @@ describe('fan-out', () => {
   });
 
   it('a reply goes back to the sender with inReplyTo; a human sender is answered on the human address', () => {
-    expect(replyTo(message, 'cto', { content: { ok: true } })).toMatchObject({
+    expect(replyCommand(message, 'cto', { content: { ok: true } })).toMatchObject({
       from: 'cto',
       to: 'human',
       type: 'response',
       subject: 'Re: s',
       inReplyTo: message.id,
     });
-    expect(replyTo({ ...message, from: 'ceo' }, 'cto', { content: {} }).to).toBe('ceo');
+    expect(replyCommand({ ...message, from: 'ceo' }, 'cto', { content: {} }).to).toBe('ceo');
   });
 });

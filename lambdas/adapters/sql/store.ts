@@ -23,6 +23,7 @@ import type {
   Store,
   StoreTx,
 } from '../../core/store.ts';
+import { orgQueries, orgTxStatements, upsertAgentHealth } from './org.sql.ts';
 import type { Row, SqlClient, SqlExecutor } from './port.ts';
 
 const MESSAGE_COLUMNS = `id, seq, from_role, to_address, type, subject, content, metadata, priority, recipients,
@@ -99,6 +100,8 @@ const jsonIds = (ids: readonly (number | string)[]) => JSON.stringify(ids.map(St
 
 function txStatements(db: SqlExecutor): StoreTx {
   return {
+    ...orgTxStatements(db),
+
     async insertMessage(command: PostMessageCommand, p): Promise<InsertedMessage> {
       const params = {
         id: p.id,
@@ -199,6 +202,16 @@ function txStatements(db: SqlExecutor): StoreTx {
           now,
         },
       );
+      await upsertAgentHealth(db, { role: a.role, outcome: a.outcome, error: a.error, now });
+    },
+
+    async insertEvent(entry, now, leaseUntil) {
+      const { rows } = await db.query(
+        `INSERT INTO outbox (target, payload, created_at, available_at)
+         VALUES (:target, :payload::jsonb, :now::timestamptz, :leaseUntil::timestamptz) RETURNING id`,
+        { target: entry.target, payload: entry.payload, now, leaseUntil },
+      );
+      return { id: Number(rows[0]!.id), attempts: 0, entry };
     },
   };
 }
@@ -206,6 +219,7 @@ function txStatements(db: SqlExecutor): StoreTx {
 export function createSqlStore(sql: SqlClient): Store {
   return {
     ...txStatements(sql),
+    ...orgQueries(sql),
 
     transaction: (fn) => sql.transaction((tx) => fn(txStatements(tx))),
 
