@@ -1,11 +1,14 @@
 /**
- * echoctl: send messages, list them and the dead letters. Every listing has --json (one JSON
- * document on stdout); errors go to stderr with what to do next, and the exit code is 1.
+ * echoctl: send messages; list messages, decisions, agents and dead letters; approve or reject as
+ * a human; run the acceptance scenarios. Every listing has --json (one JSON document on stdout);
+ * errors go to stderr with what to do next, and the exit code is 1.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import type { Decision, DecisionView } from '../lambdas/core/decision-types.ts';
 import type { Message } from '../lambdas/core/messages.ts';
 import type { DeadLetter } from '../lambdas/core/store.ts';
-import { ApiError, api, apiBaseUrl } from './client.ts';
+import { ApiError, api, apiBaseUrl, createClient, humanToken } from './client.ts';
+import { runScenario, SCENARIOS } from './scenarios.ts';
 
 const base = apiBaseUrl();
 
@@ -142,6 +145,147 @@ program
         `${d.createdAt.slice(0, 19).replace('T', ' ')}  ${short(d.id)}  ${d.source.padEnd(7)} ${d.reason}\n`,
       );
     }
+  });
+
+const usd = (n: number | null) => (n === null ? '' : `$${n.toLocaleString('en-US')}`);
+
+function decisionLine(d: Decision): string {
+  const score = d.consensusScore === null ? '' : `  consensus ${d.consensusScore.toFixed(2)}`;
+  return `${d.createdAt.slice(0, 19).replace('T', ' ')}  ${short(d.id)}  ${d.status.padEnd(14)} ${d.mode.padEnd(13)} ${(d.owner ?? '-').padEnd(16)} ${usd(d.budgetUsd).padStart(12)}  ${clip(d.title, 50)}${score}`;
+}
+
+program
+  .command('decisions')
+  .description('list decisions, newest first')
+  .option('--status <status>', 'pending, voting, approved, rejected, escalated, awaiting_human or expired')
+  .option('--owner <role>', 'owned by this role')
+  .option('--limit <n>', 'at most n (1 to 1000)', positiveInt, 50)
+  .option('--json', 'print JSON')
+  .action(async (o) => {
+    const q = new URLSearchParams({ limit: String(o.limit) });
+    if (o.status) q.set('status', o.status);
+    if (o.owner) q.set('owner', o.owner);
+    const { decisions } = await api<{ decisions: Decision[] }>(base, 'GET', `/decisions?${q}`);
+    if (o.json) return print(decisions);
+    if (decisions.length === 0) return void process.stdout.write('no decisions\n');
+    for (const d of decisions) process.stdout.write(`${decisionLine(d)}\n`);
+  });
+
+program
+  .command('decision <id>')
+  .description('one decision with its votes, escalation chain and human approval')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o) => {
+    const { decision: d } = await api<{ decision: DecisionView }>(
+      base,
+      'GET',
+      `/decisions/${encodeURIComponent(id)}`,
+    );
+    if (o.json) return print(d);
+    const out = [
+      `${d.title}`,
+      `  id ${d.id}  status ${d.status}  mode ${d.mode}  owner ${d.owner ?? '-'}  initiator ${d.initiator}  budget ${usd(d.budgetUsd) || '-'}`,
+    ];
+    if (d.reason) out.push(`  reason: ${d.reason}`);
+    if (d.chain.length > 1) {
+      out.push('  escalation chain:');
+      for (const c of d.chain)
+        out.push(
+          `    ${c.id === d.id ? '▶' : ' '} ${(c.owner ?? '-').padEnd(16)} ${c.status.padEnd(14)} ${c.reason ?? ''}`,
+        );
+    }
+    if (d.votes.length) {
+      out.push(`  votes (consensus ${d.consensusScore ?? '-'}):`);
+      for (const v of d.votes)
+        out.push(
+          `    ${v.voter.padEnd(16)} ${v.vote.padEnd(8)} ${v.confidence.toFixed(2)}  ${clip(v.rationale, 70)}`,
+        );
+    }
+    if (d.approval) {
+      out.push(
+        `  human approval ${d.approval.id}: ${d.approval.status}${d.approval.principal ? ` by ${d.approval.principal}: ${d.approval.resolution}` : ` (echoctl approve ${d.id} --reason ...)`}`,
+      );
+    }
+    process.stdout.write(`${out.join('\n')}\n`);
+  });
+
+for (const [verb, approve] of [
+  ['approve', true],
+  ['reject', false],
+] as const) {
+  program
+    .command(`${verb} <id>`)
+    .description(
+      `${verb} a decision awaiting a human (needs the human token: ECHO_HUMAN_TOKEN or .echo/human-token)`,
+    )
+    .requiredOption('--reason <reason>', 'why: recorded with your name')
+    .option('--as <name>', 'your name, recorded as the principal', process.env.USER || 'local')
+    .option('--json', 'print the decision as JSON')
+    .action(async (id: string, o) => {
+      const token = humanToken();
+      if (!token)
+        throw new Error(
+          'no human token: set ECHO_HUMAN_TOKEN or run from the directory where npm start keeps .echo/',
+        );
+      const client = createClient(base, { token, human: o.as });
+      const { decision } = await client.call<{ decision: DecisionView }>(
+        'POST',
+        `/decisions/${encodeURIComponent(id)}/${verb}`,
+        { reason: o.reason },
+      );
+      if (o.json) return print(decision);
+      process.stdout.write(
+        `${approve ? 'approved' : 'rejected'}: ${decision.id}  ${decision.title}  (status ${decision.status})\n`,
+      );
+    });
+}
+
+program
+  .command('agents')
+  .description('the nine agents: authority, health and last activity')
+  .option('--json', 'print JSON')
+  .action(async (o) => {
+    const { agents } = await api<{
+      agents: {
+        role: string;
+        title: string;
+        reportsTo: string;
+        budgetAuthorityUsd: number;
+        status: string;
+        lastSeenAt: string | null;
+        runs: number;
+        failures: number;
+      }[];
+    }>(base, 'GET', '/agents');
+    if (o.json) return print(agents);
+    for (const a of agents) {
+      process.stdout.write(
+        `${a.role.padEnd(17)} ${a.title.padEnd(26)} reports to ${a.reportsTo.padEnd(17)} ${usd(a.budgetAuthorityUsd || 0).padStart(11)}  ${a.status.padEnd(9)} runs ${String(a.runs).padStart(4)} failed ${String(a.failures).padStart(3)}  ${a.lastSeenAt ? `last seen ${a.lastSeenAt.slice(0, 19).replace('T', ' ')}` : 'not seen yet'}\n`,
+      );
+    }
+  });
+
+program
+  .command('scenario <name>')
+  .description(
+    `run an acceptance scenario against the running organization: ${SCENARIOS.map((s) => s.name).join(', ')}`,
+  )
+  .option('--json', 'print the result as JSON')
+  .action(async (name: string, o) => {
+    const token = humanToken();
+    const client = createClient(base, { token, human: 'scenario' });
+    const result = await runScenario(client, name, (line) => {
+      if (!o.json) process.stderr.write(`  ${line}\n`);
+    });
+    if (o.json) print(result);
+    else {
+      for (const c of result.checks)
+        process.stdout.write(`${c.ok ? '✓' : '✗'} ${c.name}${c.ok ? '' : `: ${c.detail}`}\n`);
+      process.stdout.write(
+        `${result.ok ? 'PASS' : 'FAIL'} ${result.name} (${result.checks.filter((c) => c.ok).length}/${result.checks.length} checks)\n`,
+      );
+    }
+    if (!result.ok) process.exitCode = 1;
   });
 
 try {

@@ -3,6 +3,7 @@
  * The README's configuration table lists the same variables.
  */
 import { ConfigError } from '../core/errors.ts';
+import type { LlmConfig } from './llm/open.ts';
 import type { LogLevel } from './log/json.logger.ts';
 import type { SqlConfig } from './sql/open.ts';
 
@@ -26,6 +27,59 @@ export interface Config {
   catchUpIntervalMs: number;
   /** First retry delay of the local bus's async invoke (Lambda's own is about a minute). */
   retryBaseMs: number;
+  llm: LlmConfig;
+  /** A model failure fails the delivery (retried, then caught up) instead of falling back to the rules. */
+  llmFailureFatal: boolean;
+  /** The local human's token for approvals; absent: generated into `$ECHO_DATA_DIR/human-token`. */
+  humanToken: string | undefined;
+  /** How often the local scheduler closes collaborative decisions past their deadline. */
+  deadlineIntervalMs: number;
+}
+
+const PROVIDERS = ['rules', 'ollama', 'openai', 'bedrock'] as const;
+
+function llmConfig(env: Env, region: string): LlmConfig {
+  const provider = (env.ECHO_LLM_PROVIDER || 'rules') as (typeof PROVIDERS)[number];
+  if (!PROVIDERS.includes(provider))
+    throw new ConfigError('ECHO_LLM_PROVIDER', `must be one of ${PROVIDERS.join(', ')}`);
+  const resilience = {
+    timeoutMs: int(env, 'ECHO_LLM_TIMEOUT_MS', 30_000, 100, 600_000),
+    maxRetries: int(env, 'ECHO_LLM_MAX_RETRIES', 2, 0, 10),
+  };
+  const model = env.ECHO_LLM_MODEL || undefined;
+  const baseUrl = url(env, 'ECHO_LLM_BASE_URL', ['http', 'https']);
+  switch (provider) {
+    case 'rules':
+      return { provider };
+    case 'ollama':
+      return {
+        provider,
+        baseUrl: baseUrl ?? 'http://127.0.0.1:11434',
+        ...(model ? { model } : {}),
+        resilience,
+      };
+    case 'openai':
+      if (!baseUrl)
+        throw new ConfigError(
+          'ECHO_LLM_BASE_URL',
+          'is required with ECHO_LLM_PROVIDER=openai (e.g. https://api.openai.com/v1)',
+        );
+      return {
+        provider,
+        baseUrl,
+        ...(env.ECHO_LLM_API_KEY ? { apiKey: env.ECHO_LLM_API_KEY } : {}),
+        ...(model ? { model } : {}),
+        resilience,
+      };
+    case 'bedrock':
+      return {
+        provider,
+        region,
+        ...(baseUrl ? { endpoint: baseUrl } : {}),
+        ...(model ? { model } : {}),
+        resilience,
+      };
+  }
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -53,6 +107,14 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
     throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
   }
   return raw;
+}
+
+/** A two-valued setting: true for `yes`, false for `no` (the default). */
+function bool(env: Env, name: string, yes: string, no: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === no) return false;
+  if (raw === yes) return true;
+  throw new ConfigError(name, `must be ${no} (the default) or ${yes}, got "${raw}"`);
 }
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
@@ -103,5 +165,9 @@ export function parseConfig(env: Env = process.env): Config {
     sweepIntervalMs: int(env, 'ECHO_SWEEP_INTERVAL_MS', 1000, 10, 3_600_000),
     catchUpIntervalMs: int(env, 'ECHO_CATCHUP_INTERVAL_MS', 30_000, 10, 3_600_000),
     retryBaseMs: int(env, 'ECHO_RETRY_BASE_MS', 1000, 1, 600_000),
+    llm: llmConfig(env, region),
+    llmFailureFatal: bool(env, 'ECHO_LLM_FAILURE', 'fatal', 'fallback'),
+    humanToken: env.ECHO_HUMAN_TOKEN || undefined,
+    deadlineIntervalMs: int(env, 'ECHO_DEADLINE_INTERVAL_MS', 5000, 10, 3_600_000),
   };
 }

@@ -4,21 +4,31 @@
  * event is a no-op (exactly-once effects on at-least-once delivery). A failure is recorded on the
  * delivery and rethrown, so the caller's retry policy applies; catch-up takes what is still pending.
  */
-import type { JsonObject, Message, OutboxEntry, PostMessageCommand } from './messages.ts';
-import { commitMessage, errorText, type PipelineDeps, relay } from './pipeline.ts';
+import {
+  EVENT_SOURCE,
+  type JsonObject,
+  type Message,
+  type OutboxEntry,
+  type PostMessageCommand,
+} from './messages.ts';
+import { commitMessage, DEFAULT_LEASE_MS, errorText, type PipelineDeps, relay } from './pipeline.ts';
 import type { Role } from './roles.ts';
 import type { PendingFanOut, StoreTx } from './store.ts';
 
-/** What a behaviour may do inside the agent's transaction; fan-out happens after commit. */
-export interface ActContext {
-  role: Role;
-  message: Message;
+/** What one transaction may do: write through `tx`, post messages and emit events (fanned out after commit). */
+export interface TxContext {
   tx: StoreTx;
   now: Date;
   newId: () => string;
   post(command: PostMessageCommand): Promise<Message>;
   /** A lifecycle event: to EventBridge (source `echo`) and to the real-time channel given. */
   emit(detailType: string, detail: JsonObject, channel: string): Promise<void>;
+}
+
+/** An agent handling one message, inside the transaction that claimed it. */
+export interface ActContext extends TxContext {
+  role: Role;
+  message: Message;
 }
 
 export type Behaviour = (ctx: ActContext) => Promise<void>;
@@ -54,19 +64,16 @@ export function replyCommand(
   };
 }
 
-/** Runs `fn` in a transaction with an ActContext; relays what it wrote after commit. */
+/** Runs `fn` in one transaction with a TxContext; relays what it wrote after commit. */
 export async function actInTransaction<T>(
   deps: PipelineDeps,
-  role: Role,
-  fn: (tx: StoreTx, makeContext: (message: Message) => ActContext) => Promise<T>,
+  fn: (ctx: TxContext) => Promise<T>,
 ): Promise<T> {
   const fanOut: PendingFanOut[] = [];
   const result = await deps.store.transaction(async (tx) => {
     const now = deps.clock.now();
-    const leaseUntil = new Date(now.getTime() + (deps.leaseMs ?? 10_000));
-    const makeContext = (message: Message): ActContext => ({
-      role,
-      message,
+    const leaseUntil = new Date(now.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS));
+    return fn({
       tx,
       now,
       newId: deps.newId,
@@ -77,13 +84,12 @@ export async function actInTransaction<T>(
       },
       emit: async (detailType, detail, channel) => {
         const entries: OutboxEntry[] = [
-          { target: 'eventbridge', payload: { source: 'echo', detailType, detail } },
+          { target: 'eventbridge', payload: { source: EVENT_SOURCE, detailType, detail } },
           { target: 'realtime', payload: { channels: [channel], data: { event: detailType, ...detail } } },
         ];
         for (const entry of entries) fanOut.push(await tx.insertEvent(entry, now, leaseUntil));
       },
     });
-    return fn(tx, makeContext);
   });
   await relay(deps, fanOut);
   return result;
@@ -101,11 +107,12 @@ export async function processDelivery(
   const behaviour = deps.behaviour ?? acknowledge;
   let claimed: boolean;
   try {
-    claimed = await actInTransaction(deps, role, async (tx, makeContext) => {
+    claimed = await actInTransaction(deps, async (ctx) => {
+      const { tx } = ctx;
       if (!(await tx.claimDelivery(messageId, role, started))) return false;
       const message = await tx.getMessage(messageId);
       if (!message) throw new Error(`message ${messageId} vanished after its delivery was claimed`);
-      await behaviour(makeContext(message));
+      await behaviour({ ...ctx, role, message });
       await tx.recordActivity(
         { role, messageId, outcome: 'processed', durationMs: elapsed() },
         deps.clock.now(),

@@ -63,7 +63,10 @@ export type NewDecision = Pick<Decision, 'id' | 'type' | 'mode' | 'status' | 'in
   };
 
 export type DecisionPatch = Partial<
-  Pick<Decision, 'status' | 'mode' | 'reason' | 'participants' | 'consensusScore' | 'outcome' | 'owner'>
+  Pick<
+    Decision,
+    'status' | 'mode' | 'reason' | 'participants' | 'consensusScore' | 'outcome' | 'owner' | 'context'
+  >
 > & {
   completedAt?: Date | null;
 };

@@ -125,6 +125,7 @@ export interface StoreTx {
   findMemories(query: { key?: string; tags?: string[]; limit: number }): Promise<Memory[]>;
   getSession(id: string): Promise<LlmSession | undefined>;
   saveSession(session: LlmSession): Promise<void>;
+  agentHealth(): Promise<AgentHealth[]>;
 }
 
 export const DEGRADED_AFTER = 3;
@@ -158,5 +159,4 @@ export interface Store extends StoreTx {
   listApprovals(status: HumanApproval['status'] | undefined, limit: number): Promise<HumanApproval[]>;
   /** Collaborative decisions still voting whose deadline has passed. */
   dueDecisions(now: Date, limit: number): Promise<Decision[]>;
-  agentHealth(): Promise<AgentHealth[]>;
 }

@@ -1,12 +1,28 @@
 /** The local runtime's HTTP server: Node's http in front of the host-independent API. */
+
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type ApiDeps, handleApiRequest } from '../adapters/http/api.ts';
+import { type ApiDeps, handleApiRequest, type Principal } from '../adapters/http/api.ts';
 
 /** Bodies beyond this are refused before they are read whole (the contract's own limit is 256 KB). */
 const MAX_BODY_BYTES = 1024 * 1024;
 
 class BodyTooLarge extends Error {}
+
+/** A caller with the local human token is an authenticated human, named by `x-echo-human`. */
+function principalOf(req: IncomingMessage, token: string): Principal | undefined {
+  const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+  if (!match) return undefined;
+  const given = Buffer.from(match[1]!);
+  const expected = Buffer.from(token);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  const name =
+    String(req.headers['x-echo-human'] ?? 'local')
+      .replace(/[^\w.@-]/g, '')
+      .slice(0, 64) || 'local';
+  return { kind: 'human', id: `human:${name}` };
+}
 
 async function readBody(req: IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
@@ -21,7 +37,7 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
 
 export async function startHttpServer(
   deps: ApiDeps,
-  options: { host: string; port: number },
+  options: { host: string; port: number; humanToken: string },
 ): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer(async (req, res) => {
     const send = (status: number, body: unknown) => {
@@ -51,6 +67,7 @@ export async function startHttpServer(
         return;
       }
       const response = await handleApiRequest(deps, {
+        principal: principalOf(req, options.humanToken),
         method: req.method ?? 'GET',
         path: url.pathname,
         query: Object.fromEntries(url.searchParams),

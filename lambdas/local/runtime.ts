@@ -4,8 +4,9 @@
  * wire protocols (EventBridge; the RDS Data API when the database is a Postgres server). The
  * handlers are the Lambda handlers themselves, invoked by the local bus with async-invoke semantics.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInProcessPublisher } from '../adapters/bus/in-process.publisher.ts';
 import type { EventEnvelope } from '../adapters/bus/port.ts';
 import type { Config } from '../adapters/config.ts';
@@ -19,11 +20,13 @@ import { openSql } from '../adapters/sql/open.ts';
 import type { SqlClient } from '../adapters/sql/port.ts';
 import { createSqlStore } from '../adapters/sql/store.ts';
 import { type AgentDeps, type Behaviour, catchUp } from '../core/agent.ts';
+import { closeDueDecisions } from '../core/deadlines.ts';
+import { organization } from '../core/organization.ts';
 import { type Clock, errorText, type Logger, sweep } from '../core/pipeline.ts';
 import { ROLES } from '../core/roles.ts';
 import { agentRule, INGEST_RULE } from '../core/rules.ts';
 import { createAgentHandler } from '../handlers/agent.ts';
-import { systemClock } from '../handlers/deps.ts';
+import { buildMind, systemClock } from '../handlers/deps.ts';
 import { createIngestHandler } from '../handlers/ingest.ts';
 import { createDataApiRoute } from './aws/data-api.ts';
 import type { AwsRoute } from './aws/route.ts';
@@ -115,7 +118,7 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       clock,
       newId,
       logger,
-      ...(options.behaviour ? { behaviour: options.behaviour } : {}),
+      behaviour: options.behaviour ?? organization({ mind: buildMind(config, logger) }),
     };
     const getDeps = async () => deps;
 
@@ -153,11 +156,16 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
         detail: { outboxPending: pending, database: sql.driver },
       };
     };
-    const api = await startHttpServer({ ...deps, health }, { host: config.host, port: config.port });
+    const humanToken = config.humanToken ?? localHumanToken(config.dataDir);
+    const api = await startHttpServer(
+      { ...deps, health },
+      { host: config.host, port: config.port, humanToken },
+    );
     cleanup.push(() => api.close());
 
     const tick = async () => {
       await sweep(deps);
+      await closeDueDecisions(deps);
       for (const role of ROLES) await catchUp({ ...deps, logger: childLogger(logger, { role }) }, role);
     };
     const sweeper = every(config.sweepIntervalMs, () => sweep(deps), logger, 'sweep');
@@ -169,9 +177,11 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       logger,
       'catch-up',
     );
+    const deadlines = every(config.deadlineIntervalMs, () => closeDueDecisions(deps), logger, 'deadlines');
     cleanup.push(
       async () => sweeper.stop(),
       async () => catcher.stop(),
+      async () => deadlines.stop(),
     );
 
     logger.info('local runtime ready', {
@@ -185,6 +195,21 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
     await stopAll();
     throw error;
   }
+}
+
+/** The local human's token: kept in `$ECHO_DATA_DIR/human-token` (created on first start, mode 600). */
+function localHumanToken(dataDir: string): string {
+  const file = join(dataDir, 'human-token');
+  try {
+    const token = readFileSync(file, 'utf8').trim();
+    if (token) return token;
+  } catch {
+    // first start: make one
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
 }
 
 function childLogger(logger: Logger, fields: Record<string, unknown>): Logger {

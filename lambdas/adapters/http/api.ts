@@ -3,57 +3,26 @@
  * Lambda both turn their requests into an ApiRequest and send back the ApiResponse.
  */
 import { z } from 'zod';
-import { fieldOf } from '../../../events/validate.ts';
-import { DatabaseUnavailableError, EchoError, ValidationError } from '../../core/errors.ts';
+import { ConflictError, ForbiddenError } from '../../core/decisions.ts';
+import { DatabaseUnavailableError, NotFoundError, ValidationError } from '../../core/errors.ts';
 import { rejectCommand, submitPostMessage } from '../../core/ingest.ts';
 import { MESSAGE_TYPES } from '../../core/messages.ts';
-import type { PipelineDeps } from '../../core/pipeline.ts';
 import { ADDRESSES, SENDERS } from '../../core/roles.ts';
+import {
+  type ApiDeps,
+  type ApiRequest,
+  type ApiResponse,
+  errorBody,
+  json,
+  LimitQuery,
+  limit,
+  parseQuery,
+  type Route,
+} from './http.ts';
+import { orgRoutes } from './org-routes.ts';
 
-export interface ApiRequest {
-  method: string;
-  path: string;
-  query: Readonly<Record<string, string | undefined>>;
-  /** The body as text; undefined when there is none. */
-  body: string | undefined;
-}
+export type { ApiDeps, ApiRequest, ApiResponse, Health, Principal } from './http.ts';
 
-export interface ApiResponse {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
-export interface Health {
-  ok: boolean;
-  agents: string[];
-  detail?: Record<string, unknown>;
-}
-
-export interface ApiDeps extends PipelineDeps {
-  health(): Promise<Health>;
-}
-
-const json = (status: number, body: unknown): ApiResponse => ({ status, body });
-
-export function errorBody(error: EchoError | Error, extra?: Record<string, unknown>) {
-  const base: Record<string, unknown> = {
-    code: error instanceof EchoError ? error.code : 'InternalError',
-    message: error.message,
-  };
-  if (error instanceof ValidationError) {
-    base.field = error.field;
-    if (error.limit) base.limit = error.limit;
-  }
-  return { error: { ...base, ...extra } };
-}
-
-const limit = z.coerce
-  .number({ error: 'must be a number' })
-  .int('must be an integer')
-  .min(1, 'must be at least 1')
-  .max(1000, 'must be at most 1000')
-  .default(100);
 const MessageListQuery = z.object({
   to: z
     .enum(ADDRESSES as [string, ...string[]], { error: `must be one of ${ADDRESSES.join(', ')}` })
@@ -70,20 +39,8 @@ const MessageListQuery = z.object({
     .optional(),
   limit,
 });
-const LimitQuery = z.object({ limit });
 
-function parseQuery<S extends z.ZodType>(schema: S, query: ApiRequest['query']): z.output<S> {
-  const clean = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== ''));
-  const result = schema.safeParse(clean);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const field = fieldOf(issue.path);
-  throw new ValidationError(field, `query parameter ${field}: ${issue.message}`);
-}
-
-type Handler = (deps: ApiDeps, req: ApiRequest, params: Record<string, string>) => Promise<ApiResponse>;
-
-const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
+const routes: Route[] = [
   {
     method: 'GET',
     pattern: /^\/health$/,
@@ -154,7 +111,7 @@ const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
 
 export async function handleApiRequest(deps: ApiDeps, req: ApiRequest): Promise<ApiResponse> {
   const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
-  const matching = routes.filter((r) => r.pattern.test(path));
+  const matching = [...routes, ...orgRoutes].filter((r) => r.pattern.test(path));
   const route = matching.find((r) => r.method === req.method);
   if (!route) {
     if (matching.length > 0) {
@@ -171,6 +128,9 @@ export async function handleApiRequest(deps: ApiDeps, req: ApiRequest): Promise<
     return await route.handler(deps, req, { ...route.pattern.exec(path)?.groups });
   } catch (error) {
     if (error instanceof ValidationError) return json(400, errorBody(error));
+    if (error instanceof ForbiddenError) return json(403, errorBody(error));
+    if (error instanceof NotFoundError) return json(404, errorBody(error));
+    if (error instanceof ConflictError) return json(409, errorBody(error));
     if (error instanceof DatabaseUnavailableError) {
       return json(
         503,

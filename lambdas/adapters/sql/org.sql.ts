@@ -154,6 +154,7 @@ export function orgTxStatements(db: SqlExecutor) {
       add('participants', 'participants', '::jsonb');
       add('consensus_score', 'consensusScore');
       add('outcome', 'outcome', '::jsonb');
+      add('context', 'context', '::jsonb');
       add('completed_at', 'completedAt', '::timestamptz');
       const { rows } = await db.query(
         `UPDATE decisions SET ${sets.join(', ')} WHERE id = :id::uuid AND version = :expectVersion RETURNING *`,
@@ -255,6 +256,20 @@ export function orgTxStatements(db: SqlExecutor) {
       return rows[0] ? rowToSession(rows[0]) : undefined;
     },
 
+    async agentHealth(): Promise<AgentHealth[]> {
+      const { rows } = await db.query(`SELECT * FROM agents ORDER BY role`);
+      return rows.map((r) => ({
+        role: r.role as Role,
+        status: r.status as AgentHealth['status'],
+        consecutiveFailures: r.consecutive_failures as number,
+        runs: Number(r.runs),
+        failures: Number(r.failures),
+        lastSeenAt: iso(r.last_seen_at),
+        lastOutcome: r.last_outcome as AgentHealth['lastOutcome'],
+        lastError: (r.last_error as string | null) ?? null,
+      }));
+    },
+
     async saveSession(s: LlmSession) {
       await db.query(
         `INSERT INTO llm_sessions (id, role, turns, tokens_used, created_at, last_used_at, expires_at)
@@ -345,20 +360,6 @@ export function orgQueries(db: SqlExecutor) {
         { now, limit },
       );
       return rows.map(rowToDecision);
-    },
-
-    async agentHealth(): Promise<AgentHealth[]> {
-      const { rows } = await db.query(`SELECT * FROM agents ORDER BY role`);
-      return rows.map((r) => ({
-        role: r.role as Role,
-        status: r.status as AgentHealth['status'],
-        consecutiveFailures: r.consecutive_failures as number,
-        runs: Number(r.runs),
-        failures: Number(r.failures),
-        lastSeenAt: iso(r.last_seen_at),
-        lastOutcome: r.last_outcome as AgentHealth['lastOutcome'],
-        lastError: (r.last_error as string | null) ?? null,
-      }));
     },
   };
 }

@@ -1,0 +1,94 @@
+/** What every route shares: the request and response shapes, errors as JSON, query parsing. */
+import { z } from 'zod';
+import { fieldOf } from '../../../events/validate.ts';
+import { EchoError, ValidationError } from '../../core/errors.ts';
+import type { PipelineDeps } from '../../core/pipeline.ts';
+
+export interface Principal {
+  kind: 'human' | 'agent';
+  id: string;
+}
+
+export interface ApiRequest {
+  method: string;
+  /** Who is calling, as the host authenticated them (the local token; IAM in AWS); absent: anonymous. */
+  principal?: Principal | undefined;
+  path: string;
+  query: Readonly<Record<string, string | undefined>>;
+  /** The body as text; undefined when there is none. */
+  body: string | undefined;
+}
+
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Health {
+  ok: boolean;
+  agents: string[];
+  detail?: Record<string, unknown>;
+}
+
+export interface ApiDeps extends PipelineDeps {
+  health(): Promise<Health>;
+}
+
+export const json = (status: number, body: unknown): ApiResponse => ({ status, body });
+
+export function errorBody(error: EchoError | Error, extra?: Record<string, unknown>) {
+  const base: Record<string, unknown> = {
+    code: error instanceof EchoError ? error.code : 'InternalError',
+    message: error.message,
+  };
+  if (error instanceof ValidationError) {
+    base.field = error.field;
+    if (error.limit) base.limit = error.limit;
+  }
+  return { error: { ...base, ...extra } };
+}
+
+export const limit = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be an integer')
+  .min(1, 'must be at least 1')
+  .max(1000, 'must be at most 1000')
+  .default(100);
+export const LimitQuery = z.object({ limit });
+
+export function parseQuery<S extends z.ZodType>(schema: S, query: ApiRequest['query']): z.output<S> {
+  const clean = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(clean);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = fieldOf(issue.path);
+  throw new ValidationError(field, `query parameter ${field}: ${issue.message}`);
+}
+
+export type Handler = (
+  deps: ApiDeps,
+  req: ApiRequest,
+  params: Record<string, string>,
+) => Promise<ApiResponse>;
+
+export interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+}
+
+/** Parses a JSON body against a schema; the first issue names the field. */
+export function parseBody<S extends z.ZodType>(schema: S, body: string | undefined): z.output<S> {
+  let input: unknown;
+  try {
+    input = body ? JSON.parse(body) : {};
+  } catch {
+    throw new ValidationError('(body)', 'the request body must be JSON');
+  }
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = fieldOf(issue.path);
+  throw new ValidationError(field, `${field}: ${issue.message}`);
+}

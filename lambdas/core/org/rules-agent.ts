@@ -1,0 +1,73 @@
+/**
+ * The rules engine's own judgement, used when no model is configured (and when a model fails):
+ * deterministic answers in the role's voice, and votes from the role's domains and relevance.
+ */
+import type { JsonObject } from '../messages.ts';
+import type { Role } from '../roles.ts';
+import { formatUsd } from './authority.ts';
+import { REGISTRY } from './registry.ts';
+import { scoreRelevance } from './relevance.ts';
+import type { DecisionProposal } from './tools/types.ts';
+
+const flatten = (value: unknown): string =>
+  value !== null && typeof value === 'object'
+    ? Object.values(value).map(flatten).join(' ')
+    : value == null
+      ? ''
+      : String(value);
+
+export function answerFreeText(role: Role, subject: string, content: JsonObject): JsonObject {
+  const def = REGISTRY[role];
+  const tools = def.tools.map((t) => t.name);
+  if (/^what[_\s-]?do[_\s-]?you[_\s-]?do\??$/i.test(subject.trim())) {
+    return {
+      role,
+      title: def.title,
+      answer: `I am the ${def.title}. I decide alone on ${def.domains.join(', ')}${def.budgetAuthorityUsd ? `, up to ${formatUsd(def.budgetAuthorityUsd)}` : ' (with no budget authority of my own)'}; beyond that I escalate to ${def.reportsTo === 'human' ? 'the board' : `the ${REGISTRY[def.reportsTo].title}`}.`,
+      tools,
+    };
+  }
+  const relevance = scoreRelevance(role, `${subject} ${flatten(content)}`);
+  return {
+    role,
+    title: def.title,
+    answer: relevance.matched.length
+      ? `As ${def.title}: "${subject}" touches ${relevance.matched.join(', ')}, which is mine to handle. Send it as one of my tools to act on it: ${tools.slice(0, 6).join(', ')}.`
+      : `As ${def.title}: "${subject}" is outside my domains (${def.domains.join(', ')}); ask the role that owns it, or escalate to ${def.reportsTo}.`,
+    tools,
+  };
+}
+
+/**
+ * Approve what touches the role's domains (confidence grows with the relevance); reject what
+ * asks more than the whole organization may spend unaided ($1,000,000) without a word on risk;
+ * abstain on what does not concern it.
+ */
+export function decideVote(
+  role: Role,
+  proposal: DecisionProposal,
+): { vote: 'approve' | 'reject' | 'abstain'; confidence: number; rationale: string } {
+  const def = REGISTRY[role];
+  const text = `${proposal.title} ${flatten(proposal.details)}`;
+  const { matched } = scoreRelevance(role, text);
+  if (matched.length === 0)
+    return {
+      vote: 'abstain',
+      confidence: 0.5,
+      rationale: `${def.title}: outside my domains (${def.domains.join(', ')})`,
+    };
+  const mentionsRisk = /\brisks?\b/i.test(text);
+  if ((proposal.budgetUsd ?? 0) > 1_000_000 && !mentionsRisk) {
+    return {
+      vote: 'reject',
+      confidence: 0.7,
+      rationale: `${def.title}: ${formatUsd(proposal.budgetUsd!)} with no risk assessment`,
+    };
+  }
+  const confidence = Math.round(Math.min(0.95, 0.6 + 0.07 * matched.length) * 100) / 100;
+  return {
+    vote: 'approve',
+    confidence,
+    rationale: `${def.title}: supports it; my part is ${matched.slice(0, 4).join(', ')} (${def.domains[0]})`,
+  };
+}

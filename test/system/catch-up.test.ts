@@ -1,0 +1,77 @@
+/**
+ * The catch-up scenario: the CEO's model fails on every delivery (failures configured as fatal), the
+ * Product Manager's urgent request is stored and stays unprocessed; once the model answers again the
+ * CEO processes it exactly once. The model is a scripted OpenAI-compatible server on loopback.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.ts';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { type ScriptedLlmServer, startScriptedLlmServer } from '../support/scripted-llm-servers.ts';
+import { redisUrl, requireService } from '../support/services.ts';
+
+const hasServices = requireService('DATABASE_URL') && requireService('REDIS_URL');
+
+describe.runIf(hasServices)('catch-up', () => {
+  let rt: TestRuntime;
+  let model: ScriptedLlmServer;
+  beforeAll(async () => {
+    model = await startScriptedLlmServer('openai');
+    rt = await startTestRuntime({
+      database: 'postgres',
+      redisUrl,
+      env: {
+        ECHO_LLM_PROVIDER: 'openai',
+        ECHO_LLM_BASE_URL: model.url,
+        ECHO_LLM_FAILURE: 'fatal',
+        ECHO_LLM_MAX_RETRIES: '0',
+        ECHO_LLM_TIMEOUT_MS: '2000',
+      },
+    });
+  });
+  afterAll(async () => {
+    await rt?.close();
+    await model?.close();
+  });
+
+  it('a failing CEO keeps the delivery; once its model answers it processes it exactly once', async () => {
+    const { status, body } = await rt.post({
+      from: 'product_manager',
+      to: 'ceo',
+      subject: 'Urgent: Budget Approval',
+      content: { budget_usd: 500_000, request: 'Approve the Q3 platform budget' },
+    });
+    expect(status).toBe(201);
+    const id = body.message.id as string;
+    const delivery = async () => (await rt.get(`/messages/${id}`)).body.deliveries[0];
+    await eventually(
+      async () => ((await delivery()).attempts >= 3 ? true : undefined),
+      15_000,
+      'three failed attempts',
+    );
+    await rt.bus.idle();
+    expect(await delivery()).toMatchObject({ role: 'ceo', status: 'pending', processedAt: null });
+    expect((await delivery()).lastError).toMatch(/openai/i);
+    expect((await rt.get(`/messages?inReplyTo=${id}`)).body.messages).toEqual([]);
+    const agents = (await rt.get('/agents')).body.agents as { role: string; status: string }[];
+    expect(agents.find((a) => a.role === 'ceo')?.status).toBe('degraded');
+
+    model.script({ kind: 'answer', text: 'Approved in principle; send the breakdown.' });
+    await rt.tick();
+    await rt.tick();
+    const done = await delivery();
+    expect(done).toMatchObject({ status: 'processed' });
+    expect(done.processedAt).not.toBeNull();
+    const replies = (await rt.get(`/messages?inReplyTo=${id}`)).body.messages;
+    expect(replies).toHaveLength(1);
+    expect(replies[0]).toMatchObject({
+      from: 'ceo',
+      to: 'product_manager',
+      content: { answer: 'Approved in principle; send the breakdown.' },
+    });
+    expect(model.requests.at(-1)?.chat.messages[0]?.content).toMatch(/Chief Executive Officer|CEO/);
+    const ceo = ((await rt.get('/agents')).body.agents as { role: string; status: string }[]).find(
+      (a) => a.role === 'ceo',
+    );
+    expect(ceo?.status).toBe('healthy');
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * SCENARIOS.md as system tests: the whole local runtime (real PostgreSQL and Redis; the rules
+ * engine), driven through its HTTP API by the same code as `echoctl scenario <name>`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '../../cli/client.ts';
+import { runScenario, SCENARIOS } from '../../cli/scenarios.ts';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { redisUrl, requireService } from '../support/services.ts';
+
+const hasServices = requireService('DATABASE_URL') && requireService('REDIS_URL');
+const TOKEN = 'scenario-test-token';
+
+describe.runIf(hasServices)('scenarios on the local runtime', () => {
+  let rt: TestRuntime;
+  beforeAll(async () => {
+    rt = await startTestRuntime({
+      database: 'postgres',
+      redisUrl,
+      env: { ECHO_HUMAN_TOKEN: TOKEN, ECHO_DEADLINE_INTERVAL_MS: '200' },
+    });
+  });
+  afterAll(async () => rt?.close());
+
+  for (const { name } of SCENARIOS) {
+    it(name, async () => {
+      const result = await runScenario(createClient(rt.apiUrl, { token: TOKEN, human: 'tester' }), name);
+      const failed = result.checks.filter((c) => !c.ok);
+      expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
+      expect(result.ok).toBe(true);
+    });
+  }
+
+  it('an agent cannot resolve a human item: without the human token the API refuses', async () => {
+    const result = await runScenario(createClient(rt.apiUrl, { token: 'wrong' }), 'enterprise-expansion');
+    const refused = result.checks.find(
+      (c) => c.name === 'a human rejects it' || c.name === 'the scenario ran to its end',
+    );
+    expect(refused?.ok).toBe(false);
+    expect(refused?.detail).toMatch(/authenticated human/);
+  });
+});
