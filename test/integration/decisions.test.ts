@@ -1,0 +1,155 @@
+/**
+ * Decisions through the real runtime: only a human resolves a human item, deadlines close votes
+ * (and survive a restart: they live in the database), degraded agents leave the quorum.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lambdas/adapters/config.ts';
+import { actInTransaction } from '../../lambdas/core/agent.ts';
+import { ForbiddenError, resolveByHuman } from '../../lambdas/core/decisions.ts';
+import { startLocalRuntime } from '../../lambdas/local/runtime.ts';
+import { eventually } from '../support/eventually.ts';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { createTestDatabase, requireService } from '../support/services.ts';
+
+const hasPostgres = requireService('DATABASE_URL');
+
+describe('human items and overrides', () => {
+  let rt: TestRuntime;
+  beforeAll(async () => {
+    rt = await startTestRuntime({ database: 'pglite', env: { ECHO_HUMAN_TOKEN: 't0ken' } });
+  });
+  afterAll(async () => rt?.close());
+
+  async function awaitingHuman(): Promise<string> {
+    const { body } = await rt.post({
+      to: 'ceo',
+      subject: 'approve_strategic_initiative',
+      content: { title: 'Buy a competitor', budget_usd: 5_000_000 },
+    });
+    const reply = await eventually(
+      async () => (await rt.get(`/messages?inReplyTo=${body.message.id}`)).body.messages[0],
+    );
+    expect(reply.content).toMatchObject({ status: 'awaiting_human' });
+    return reply.content.decisionId as string;
+  }
+
+  it('an agent principal is refused by the core, whatever the route', async () => {
+    const id = await awaitingHuman();
+    await expect(
+      actInTransaction(rt.deps, (ctx) =>
+        resolveByHuman(ctx, {
+          idOrDecisionId: id,
+          principal: { kind: 'agent', id: 'ceo' },
+          approve: true,
+          reason: 'I am the CEO',
+        }),
+      ),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    expect((await rt.get(`/decisions/${id}`)).body.decision).toMatchObject({
+      status: 'awaiting_human',
+      approval: { status: 'pending' },
+    });
+  });
+
+  it("the CEO's override_decision cannot touch a decision awaiting a human", async () => {
+    const id = await awaitingHuman();
+    const { body } = await rt.post({
+      to: 'ceo',
+      subject: 'override_decision',
+      content: { decisionId: id, status: 'approved', reason: 'just do it' },
+    });
+    const reply = await eventually(
+      async () => (await rt.get(`/messages?inReplyTo=${body.message.id}`)).body.messages[0],
+    );
+    expect(reply.type).toBe('error');
+    expect(reply.content.error.message).toMatch(
+      /only an authenticated human may resolve it, an agent never can/,
+    );
+    expect((await rt.get(`/decisions/${id}`)).body.decision.status).toBe('awaiting_human');
+  });
+
+  it('without the token the API answers 401; with it the human is recorded', async () => {
+    const id = await awaitingHuman();
+    const anonymous = await fetch(`${rt.apiUrl}/decisions/${id}/approve`, {
+      method: 'POST',
+      body: JSON.stringify({ reason: 'x' }),
+    });
+    expect(anonymous.status).toBe(401);
+    const human = await fetch(`${rt.apiUrl}/decisions/${id}/approve`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer t0ken', 'x-echo-human': 'ada' },
+      body: JSON.stringify({ reason: 'the board agrees' }),
+    });
+    expect(human.status).toBe(200);
+    const { decision } = await human.json();
+    expect(decision).toMatchObject({
+      status: 'approved',
+      mode: 'human',
+      approval: { status: 'approved', principal: 'human:ada', resolution: 'the board agrees' },
+    });
+    const twice = await fetch(`${rt.apiUrl}/decisions/${id}/reject`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer t0ken' },
+      body: JSON.stringify({ reason: 'changed my mind' }),
+    });
+    expect(twice.status).toBe(400);
+  });
+
+  it('a category that always needs a human skips the ladder', async () => {
+    const { body } = await rt.post({
+      to: 'chro',
+      subject: 'resolve_hr_issue',
+      content: { issue: 'complaint', category: 'discrimination', severity: 'high' },
+    });
+    const reply = await eventually(
+      async () => (await rt.get(`/messages?inReplyTo=${body.message.id}`)).body.messages[0],
+    );
+    expect(reply.content).toMatchObject({
+      status: 'awaiting_human',
+      reason: 'category "discrimination" always needs a human',
+    });
+  });
+});
+
+describe.runIf(hasPostgres)('deadlines', () => {
+  it('no quorum at the deadline escalates, also when the deadline passes while the runtime is down', async () => {
+    const db = await createTestDatabase();
+    const env = {
+      DATABASE_URL: db.url,
+      ECHO_PORT: '0',
+      ECHO_AWS_PORT: '0',
+      ECHO_LOG_LEVEL: 'silent',
+      ECHO_DEADLINE_INTERVAL_MS: '100',
+      ECHO_HUMAN_TOKEN: 'x',
+    };
+    let rt = await startLocalRuntime(parseConfig(env));
+    try {
+      const res = await fetch(`${rt.apiUrl}/decisions`, {
+        method: 'POST',
+        body: JSON.stringify({
+          initiator: 'cto',
+          title: 'Pick a queue',
+          participants: ['senior_architect', 'operations_head'],
+          requestVotes: false,
+          deadlineMinutes: 0.02,
+        }),
+      });
+      const { decision } = await res.json();
+      await rt.stop();
+      await new Promise((r) => setTimeout(r, 1500)); // the deadline passes while nothing runs
+      rt = await startLocalRuntime(parseConfig(env));
+      const closed = await eventually(async () => {
+        const d = (await (await fetch(`${rt.apiUrl}/decisions/${decision.id}`)).json()).decision;
+        return d.chain.length > 1 ? d : undefined;
+      });
+      expect(closed.chain[0]).toMatchObject({
+        status: 'escalated',
+        reason: 'no quorum: 0 of 2 eligible participants voted; escalated to ceo',
+      });
+      expect(closed.chain[1]).toMatchObject({ owner: 'ceo', parentId: decision.id });
+    } finally {
+      await rt.stop();
+      await db.drop();
+    }
+  });
+});
