@@ -33,7 +33,7 @@ export function proposalOf(d: Decision): DecisionProposal {
   return {
     kind: d.type,
     title: d.title,
-    domain: d.domain ?? 'general',
+    domain: d.domain ?? 'strategy',
     ...(d.category ? { category: d.category } : {}),
     ...(d.budgetUsd !== null ? { budgetUsd: d.budgetUsd } : {}),
     confidence: d.confidence ?? 1,
@@ -77,6 +77,8 @@ export async function openDecision(
     proposal: DecisionProposal;
     messageId?: string | null;
     parentId?: string | null;
+    /** The tool asked to hand it up (escalate_to_*, a blocked release): no authority check. */
+    escalateTo?: { to: Role | 'human'; reason: string };
   },
 ): Promise<Decision> {
   const p = input.proposal;
@@ -98,6 +100,7 @@ export async function openDecision(
     createdAt: ctx.now,
   });
   await ctx.emit('DecisionCreated', summary(d), channel('created'));
+  if (input.escalateTo) return escalate(ctx, d, input.escalateTo.to, input.escalateTo.reason);
   return resolveDecision(ctx, d, { escalated: false });
 }
 
@@ -132,21 +135,30 @@ export async function resolveDecision(
     });
     return done;
   }
-  if (check.to === 'human') {
-    const waiting = await update(ctx, d, { status: 'awaiting_human', reason: check.reason });
-    const approval = await ctx.tx.insertApproval({
-      id: ctx.newId(),
-      decisionId: d.id,
-      reason: check.reason,
-      now: ctx.now,
-    });
+  return escalate(ctx, d, check.to, check.reason);
+}
+
+/**
+ * Hands a decision up: to a role as a child decision (pointing at its parent, with the reason) and
+ * an escalation message; to a human as an approval item and HumanApprovalRequested.
+ */
+export async function escalate(
+  ctx: TxContext,
+  d: Decision,
+  to: Role | 'human',
+  reason: string,
+): Promise<Decision> {
+  const from = d.owner ?? 'ceo';
+  if (to === 'human') {
+    const waiting = await update(ctx, d, { status: 'awaiting_human', reason });
+    const approval = await ctx.tx.insertApproval({ id: ctx.newId(), decisionId: d.id, reason, now: ctx.now });
     await ctx.emit(
       'HumanApprovalRequested',
       { ...summary(waiting), approvalId: approval.id },
       channel('human-approval-requested'),
     );
     await ctx.post({
-      from: owner,
+      from,
       to: 'human',
       type: 'escalation',
       subject: `Needs a human: ${d.title}`,
@@ -160,7 +172,7 @@ export async function resolveDecision(
     });
     return waiting;
   }
-  const escalated = await update(ctx, d, { status: 'escalated', reason: check.reason });
+  const escalated = await update(ctx, d, { status: 'escalated', reason });
   const child = await ctx.tx.insertDecision({
     id: ctx.newId(),
     parentId: d.id,
@@ -169,27 +181,23 @@ export async function resolveDecision(
     domain: d.domain,
     mode: 'hierarchical',
     status: 'pending',
-    owner: check.to,
+    owner: to,
     initiator: d.initiator,
     title: d.title,
     budgetUsd: d.budgetUsd,
     confidence: null,
-    reason: check.reason,
+    reason,
     context: d.context,
     messageId: d.messageId,
     createdAt: ctx.now,
   });
-  await ctx.emit(
-    'DecisionEscalated',
-    { ...summary(escalated), to: check.to, childId: child.id },
-    channel('escalated'),
-  );
+  await ctx.emit('DecisionEscalated', { ...summary(escalated), to, childId: child.id }, channel('escalated'));
   await ctx.post({
-    from: owner,
-    to: check.to,
+    from,
+    to,
     type: 'escalation',
     subject: d.title,
-    content: { decisionId: child.id, parentId: d.id, reason: check.reason, budgetUsd: d.budgetUsd },
+    content: { decisionId: child.id, parentId: d.id, reason, budgetUsd: d.budgetUsd },
     priority: 'high',
     metadata: {},
   });
@@ -344,56 +352,7 @@ export async function maybeClose(ctx: TxContext, d: Decision): Promise<Decision>
   if (result.status === 'open') return d;
   if (result.status === 'escalate') {
     const to = escalationTargetFor(d.initiator);
-    const reason = `${result.detail}; escalated to ${to}`;
-    const escalated = await update(ctx, d, { status: 'escalated', reason });
-    if (to === 'human') {
-      const approval = await ctx.tx.insertApproval({
-        id: ctx.newId(),
-        decisionId: d.id,
-        reason,
-        now: ctx.now,
-      });
-      const waiting = await update(ctx, escalated, { status: 'awaiting_human' });
-      await ctx.emit(
-        'HumanApprovalRequested',
-        { ...summary(waiting), approvalId: approval.id },
-        channel('human-approval-requested'),
-      );
-      return waiting;
-    }
-    const child = await ctx.tx.insertDecision({
-      id: ctx.newId(),
-      parentId: d.id,
-      type: d.type,
-      category: d.category,
-      domain: d.domain,
-      mode: 'hierarchical',
-      status: 'pending',
-      owner: to,
-      initiator: d.initiator,
-      title: d.title,
-      budgetUsd: d.budgetUsd,
-      confidence: null,
-      reason,
-      context: d.context,
-      messageId: d.messageId,
-      createdAt: ctx.now,
-    });
-    await ctx.emit(
-      'DecisionEscalated',
-      { ...summary(escalated), to, childId: child.id },
-      channel('escalated'),
-    );
-    await ctx.post({
-      from: d.owner ?? 'ceo',
-      to,
-      type: 'escalation',
-      subject: d.title,
-      content: { decisionId: child.id, parentId: d.id, reason },
-      priority: 'high',
-      metadata: {},
-    });
-    return escalated;
+    return escalate(ctx, d, to, `${result.detail}; escalated to ${to}`);
   }
   const closed = await update(ctx, d, {
     status: result.status,

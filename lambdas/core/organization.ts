@@ -93,10 +93,11 @@ export function organization(options: { mind?: Mind } = {}): Behaviour {
         const d = await openDecision(ctx, {
           owner: role,
           initiator: message.from,
-          proposal: { ...outcome.proposal, confidence: 0 },
+          proposal: outcome.proposal,
           messageId: message.id,
+          escalateTo: { to: outcome.to, reason: outcome.reason },
         });
-        await reply(ctx, { tool: message.subject, ...decisionReply(d), requestedEscalation: outcome.reason });
+        await reply(ctx, { tool: message.subject, ...decisionReply(d) });
         return;
       }
       case 'collaborative': {

@@ -81,7 +81,7 @@ describe('human items and overrides', () => {
       body: JSON.stringify({ reason: 'the board agrees' }),
     });
     expect(human.status).toBe(200);
-    const { decision } = await human.json();
+    const { decision } = (await human.json()) as any;
     expect(decision).toMatchObject({
       status: 'approved',
       mode: 'human',
@@ -93,6 +93,35 @@ describe('human items and overrides', () => {
       body: JSON.stringify({ reason: 'changed my mind' }),
     });
     expect(twice.status).toBe(400);
+  });
+
+  it('escalate_to tools and a blocked release hand the decision to the named role with the reason', async () => {
+    const ask = async (to: string, subject: string, content: Record<string, unknown>) => {
+      const { body } = await rt.post({ to, subject, content });
+      return eventually(
+        async () => (await rt.get(`/messages?inReplyTo=${body.message.id}`)).body.messages[0],
+      );
+    };
+    const blocked = await ask('test_lead', 'approve_release_quality', {
+      release: '3.1',
+      pass_rate: 0.97,
+      open_p0: 2,
+    });
+    const chain = await eventually(async () => {
+      const d = (await rt.get(`/decisions/${blocked.content.decisionId}`)).body.decision;
+      return d.chain.length === 2 && d.chain[1].status !== 'pending' ? d.chain : undefined;
+    });
+    expect(chain[0]).toMatchObject({
+      owner: 'test_lead',
+      status: 'escalated',
+      reason: 'release blocked: 2 open P0 bug(s)',
+    });
+    expect(chain[1]).toMatchObject({ owner: 'cto', status: 'approved', mode: 'hierarchical' });
+    const handed = await ask('senior_developer', 'escalate_to_senior_architect', {
+      title: 'Rewrite the auth module',
+      reason: 'needs a design decision',
+    });
+    expect(handed.content).toMatchObject({ status: 'escalated', reason: 'needs a design decision' });
   });
 
   it('a category that always needs a human skips the ladder', async () => {
@@ -134,12 +163,12 @@ describe.runIf(hasPostgres)('deadlines', () => {
           deadlineMinutes: 0.02,
         }),
       });
-      const { decision } = await res.json();
+      const { decision } = (await res.json()) as any;
       await rt.stop();
       await new Promise((r) => setTimeout(r, 1500)); // the deadline passes while nothing runs
       rt = await startLocalRuntime(parseConfig(env));
       const closed = await eventually(async () => {
-        const d = (await (await fetch(`${rt.apiUrl}/decisions/${decision.id}`)).json()).decision;
+        const d = ((await (await fetch(`${rt.apiUrl}/decisions/${decision.id}`)).json()) as any).decision;
         return d.chain.length > 1 ? d : undefined;
       });
       expect(closed.chain[0]).toMatchObject({

@@ -32,8 +32,8 @@ export async function exec(file: string, args: string[], env: Record<string, str
   }
 }
 
-export const echoctl = (args: string[], apiUrl: string) =>
-  exec(resolve(root, 'bin/echoctl.js'), args, { ECHO_API_URL: apiUrl });
+export const echoctl = (args: string[], apiUrl: string, env: Record<string, string> = {}) =>
+  exec(resolve(root, 'bin/echoctl.js'), args, { ECHO_API_URL: apiUrl, ...env });
 
 export const aws = (args: string[], endpoint: string) =>
   exec(awsCli, ['--endpoint-url', endpoint, '--output', 'json', ...args], {

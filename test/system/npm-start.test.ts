@@ -141,6 +141,28 @@ describe.each(variants.filter((v) => v.enabled))('npm start, $name', ({ postgres
     expect(down.stderr).toContain('npm start');
   });
 
+  it('echoctl agents, scenario and approve/reject against the running process', async () => {
+    const agents = await echoctl(['agents', '--json'], api);
+    expect(JSON.parse(agents.stdout)).toHaveLength(9);
+    for (const name of ['direct-request', 'enterprise-expansion']) {
+      const run = await echoctl(['scenario', name], api, { ECHO_DATA_DIR: dataDir });
+      expect(run.stdout, run.stderr).toContain(`PASS ${name}`);
+      expect(run.code).toBe(0);
+    }
+    const list = JSON.parse((await echoctl(['decisions', '--status', 'rejected', '--json'], api)).stdout);
+    expect(list[0]).toMatchObject({ status: 'rejected', title: 'Enterprise Expansion' });
+    const shown = JSON.parse((await echoctl(['decision', list[0].id, '--json'], api)).stdout);
+    expect(shown.approval).toMatchObject({ status: 'rejected', principal: 'human:scenario' });
+    const noToken = await echoctl(['approve', list[0].id, '--reason', 'x'], api, {
+      ECHO_DATA_DIR: '/nonexistent',
+    });
+    expect(noToken.code).toBe(1);
+    expect(noToken.stderr).toContain('no human token');
+    const unknown = await echoctl(['scenario', 'nope'], api);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('unknown scenario "nope"');
+  });
+
   // The Data API is served when the database is a Postgres server (registered for that variant only).
   if (postgres)
     it('the RDS Data API on the local endpoint answers the AWS CLI over the same Postgres', async () => {
@@ -155,7 +177,7 @@ describe.each(variants.filter((v) => v.enabled))('npm start, $name', ({ postgres
           '--database',
           'echo',
           '--sql',
-          "SELECT count(*) AS n FROM messages WHERE subject = 'what_do_you_do'",
+          "SELECT count(*) AS n FROM messages WHERE content->>'question' = 'What do you work on?'",
           '--include-result-metadata',
         ],
         endpoint,

@@ -37,7 +37,10 @@ export function tally(
   votes: readonly Vote[],
   options: { degraded?: readonly Role[] } = {},
 ): Tally {
-  const eligible = participants.filter((p) => !options.degraded?.includes(p));
+  // a degraded agent is left out of the quorum, unless it voted anyway
+  const eligible = participants.filter(
+    (p) => !options.degraded?.includes(p) || votes.some((v) => v.voter === p),
+  );
   const counted = votes.filter((v) => eligible.includes(v.voter));
   const approvals = counted.filter((v) => v.vote === 'approve').length;
   const rejections = counted.filter((v) => v.vote === 'reject').length;
@@ -65,7 +68,7 @@ export function closeVoting(
 ): VotingResult {
   const t = tally(participants, votes, options);
   const pastDeadline = options.now >= options.deadline;
-  if (t.voted < t.eligible && !pastDeadline) return { status: 'open' };
+  if ((t.eligible === 0 || t.voted < t.eligible) && !pastDeadline) return { status: 'open' };
   if (!t.quorum) {
     return {
       status: 'escalate',

@@ -74,6 +74,7 @@ export const testLeadTools: ToolDefinition[] = [
     run: (i) => {
       const blockers = [
         ...(i.open_p0 > 0 ? [`${i.open_p0} open P0 bug(s)`] : []),
+        ...(i.open_p1 > 3 ? [`${i.open_p1} open P1 bugs (at most 3)`] : []),
         ...(i.pass_rate < 0.95 ? [`pass rate ${i.pass_rate} is below 0.95`] : []),
         ...(i.coverage < 0.7 ? [`coverage ${i.coverage} is below 0.7`] : []),
       ];
