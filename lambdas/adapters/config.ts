@@ -30,6 +30,8 @@ export interface Config {
   llm: LlmConfig;
   /** A model failure fails the delivery (retried, then caught up) instead of falling back to the rules. */
   llmFailureFatal: boolean;
+  /** Tokens the model may spend on one decision (its votes and self-selection) before the rules answer. */
+  decisionTokenBudget: number;
   /** The local human's token for approvals; absent: generated into `$ECHO_DATA_DIR/human-token`. */
   humanToken: string | undefined;
   /** How often the local scheduler closes collaborative decisions past their deadline. */
@@ -167,6 +169,7 @@ export function parseConfig(env: Env = process.env): Config {
     retryBaseMs: int(env, 'ECHO_RETRY_BASE_MS', 1000, 1, 600_000),
     llm: llmConfig(env, region),
     llmFailureFatal: bool(env, 'ECHO_LLM_FAILURE', 'fatal', 'fallback'),
+    decisionTokenBudget: int(env, 'ECHO_LLM_DECISION_TOKEN_BUDGET', 50_000, 100, 10_000_000),
     humanToken: env.ECHO_HUMAN_TOKEN || undefined,
     deadlineIntervalMs: int(env, 'ECHO_DEADLINE_INTERVAL_MS', 5000, 10, 3_600_000),
   };

@@ -5,7 +5,14 @@
  * when the model fails, unless failures are configured as fatal.
  */
 import { z } from 'zod';
-import type { ChatMessage, Llm } from './llm.ts';
+import {
+  type ChatMessage,
+  type ChatRequest,
+  estimateRequestTokens,
+  type Llm,
+  TokenBudgetExceededError,
+  TokenLedger,
+} from './llm.ts';
 import type { JsonObject } from './messages.ts';
 import { roleDefinition } from './org/registry.ts';
 import { answerFreeText, decideVote } from './org/rules-agent.ts';
@@ -27,9 +34,9 @@ export interface RelevanceJudgement {
 
 export interface Mind {
   answer(role: Role, subject: string, content: JsonObject): Promise<JsonObject>;
-  /** Undefined when it has no opinion: the keyword score decides. */
-  relevance(role: Role, text: string): Promise<RelevanceJudgement | undefined>;
-  vote(role: Role, proposal: DecisionProposal): Promise<VoteJudgement>;
+  /** Undefined when it has no opinion: the keyword score decides. `decisionId` charges its token budget. */
+  relevance(role: Role, text: string, decisionId?: string): Promise<RelevanceJudgement | undefined>;
+  vote(role: Role, proposal: DecisionProposal, decisionId?: string): Promise<VoteJudgement>;
   consult(role: Role, turns: ChatMessage[]): Promise<{ text: string; tokens: number }>;
 }
 
@@ -61,8 +68,18 @@ function parseJson<S extends z.ZodType>(schema: S, text: string): z.output<S> {
   return schema.parse(JSON.parse(text.slice(start, end + 1)));
 }
 
-/** A mind that asks the role's model; `fatal` makes a model failure fail the delivery (it is retried). */
-export function llmMind(llm: Llm, options: { logger: Logger; fatal?: boolean; timeoutMs?: number }): Mind {
+export const DEFAULT_DECISION_TOKEN_BUDGET = 50_000;
+
+/**
+ * A mind that asks the role's model; `fatal` makes a model failure fail the delivery (it is
+ * retried). Every call's tokens are logged; the calls made for one decision share its budget, past
+ * which the rules engine answers (never fatal: it is a policy, not a failure).
+ */
+export function llmMind(
+  llm: Llm,
+  options: { logger: Logger; fatal?: boolean; timeoutMs?: number; decisionTokenBudget?: number },
+): Mind {
+  const ledger = new TokenLedger(options.decisionTokenBudget ?? DEFAULT_DECISION_TOKEN_BUDGET);
   const system = (role: Role) => {
     const def = roleDefinition(role);
     return `You are the ${def.title} of ECHO, an AI organization. ${def.persona} Your domains: ${def.domains.join(', ')}.`;
@@ -73,22 +90,33 @@ export function llmMind(llm: Llm, options: { logger: Logger; fatal?: boolean; ti
     json: boolean,
     parse: (text: string) => T,
     fallback: () => Promise<T>,
+    decisionId?: string,
   ): Promise<T> => {
     const def = roleDefinition(role);
+    const request: ChatRequest = {
+      model: def.llm.model,
+      temperature: def.llm.temperature,
+      maxTokens: def.llm.maxTokens,
+      json,
+      messages: [
+        { role: 'system', content: system(role) },
+        { role: 'user', content: user },
+      ],
+    };
     try {
-      const response = await llm.chat(
-        {
-          model: def.llm.model,
-          temperature: def.llm.temperature,
-          maxTokens: def.llm.maxTokens,
-          json,
-          messages: [
-            { role: 'system', content: system(role) },
-            { role: 'user', content: user },
-          ],
-        },
-        options.timeoutMs ? { timeoutMs: options.timeoutMs } : {},
-      );
+      if (decisionId) ledger.assertAvailable(decisionId, estimateRequestTokens(request));
+    } catch (error) {
+      if (!(error instanceof TokenBudgetExceededError)) throw error;
+      options.logger.warn('decision token budget spent; the rules engine answers', {
+        role,
+        decisionId,
+        error: error.message,
+      });
+      return fallback();
+    }
+    try {
+      const response = await llm.chat(request, options.timeoutMs ? { timeoutMs: options.timeoutMs } : {});
+      if (decisionId) ledger.charge(decisionId, response.usage);
       options.logger.info('llm call', {
         role,
         provider: response.provider,
@@ -113,21 +141,23 @@ export function llmMind(llm: Llm, options: { logger: Logger; fatal?: boolean; ti
         (text) => ({ answer: text, role }),
         () => rulesMind.answer(role, subject, content),
       ),
-    relevance: (role, text) =>
+    relevance: (role, text, decisionId) =>
       ask(
         role,
         `Does this broadcast need your expertise? Answer JSON {"join": boolean, "as": "lead"|"assist"|"observe"|null, "reason": string}.\n\n${text}`,
         true,
         (t) => parseJson(RelevanceSchema, t),
         async () => undefined,
+        decisionId,
       ),
-    vote: (role, proposal) =>
+    vote: (role, proposal, decisionId) =>
       ask(
         role,
         `Vote on this proposal. Answer JSON {"vote": "approve"|"reject"|"abstain", "confidence": 0..1, "rationale": string}.\n\n${JSON.stringify(proposal)}`,
         true,
         (t) => parseJson(VoteSchema, t),
         () => rulesMind.vote(role, proposal),
+        decisionId,
       ),
     consult: (role, turns) =>
       ask(

@@ -211,7 +211,7 @@ export function organization(options: { mind?: Mind } = {}): Behaviour {
       const { decisionId } = parseWith(DecisionRef, message.content);
       const d = await ctx.tx.getDecision(decisionId);
       if (d?.status !== 'voting') return;
-      const judgement = await mind.vote(role, proposalOf(d));
+      const judgement = await mind.vote(role, proposalOf(d), d.id);
       await ctx.post({
         from: role,
         to: d.owner ?? 'ceo',
@@ -280,7 +280,13 @@ export function organization(options: { mind?: Mind } = {}): Behaviour {
     const body = text(message.subject, message.content);
     const keyword = selfSelect(role, body, {});
     const verdict = keyword.needsLlm
-      ? selfSelect(role, body, { llmVerdict: await mind.relevance(role, body) })
+      ? selfSelect(role, body, {
+          llmVerdict: await mind.relevance(
+            role,
+            body,
+            typeof message.content.decisionId === 'string' ? message.content.decisionId : undefined,
+          ),
+        })
       : keyword;
     const participation = { join: verdict.join, as: verdict.as, reason: verdict.reason };
     await ctx.post({
@@ -297,7 +303,7 @@ export function organization(options: { mind?: Mind } = {}): Behaviour {
     if (!verdict.join || typeof decisionId !== 'string') return;
     const d = await ctx.tx.getDecision(decisionId);
     if (d?.status !== 'voting') return;
-    const judgement = await mind.vote(role, proposalOf(d));
+    const judgement = await mind.vote(role, proposalOf(d), d.id);
     await ctx.post({
       from: role,
       to: d.owner ?? 'ceo',

@@ -24,7 +24,11 @@ export function buildMind(config: Config, logger: Logger): Mind {
   const llm = openLlm(config.llm, {
     onEvent: (event) => logger.debug('llm event', { ...event }),
   });
-  return llmMind(llm, { logger, fatal: config.llmFailureFatal });
+  return llmMind(llm, {
+    logger,
+    fatal: config.llmFailureFatal,
+    decisionTokenBudget: config.decisionTokenBudget,
+  });
 }
 
 export async function buildDeps(config: Config): Promise<AgentDeps> {

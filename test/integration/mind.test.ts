@@ -4,6 +4,9 @@
  * role's voice, and a model failure falls back to the rules engine (failures not fatal).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOpenAiCompatibleLlm } from '../../lambdas/adapters/llm/openai-compatible.llm.ts';
+import { createJsonLogger } from '../../lambdas/adapters/log/json.logger.ts';
+import { llmMind, rulesMind } from '../../lambdas/core/mind.ts';
 import { eventually } from '../support/eventually.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { type ScriptedLlmServer, startScriptedLlmServer } from '../support/scripted-llm-servers.ts';
@@ -69,5 +72,39 @@ describe('the mind on a model', () => {
       type: 'response',
       content: { role: 'senior_developer', title: 'Senior Developer' },
     });
+  });
+});
+
+describe('the token budget of a decision', () => {
+  it('charges each call to its decision and answers by the rules once the budget is spent', async () => {
+    const model = await startScriptedLlmServer('openai');
+    try {
+      const logger = createJsonLogger({ service: 'test', level: 'silent' });
+      const llm = createOpenAiCompatibleLlm({ baseUrl: model.url });
+      const proposal = {
+        kind: 'k',
+        title: 'Scale the platform infrastructure',
+        domain: 'infrastructure',
+        confidence: 0.9,
+        details: {},
+      };
+      const vote = '{"vote": "reject", "confidence": 0.9, "rationale": "model says no"}';
+      const mind = llmMind(llm, { logger, decisionTokenBudget: 1500 });
+      model.script({ kind: 'answer', text: vote, inputTokens: 900, outputTokens: 100 });
+      expect(await mind.vote('cto', proposal, 'd-1')).toEqual({
+        vote: 'reject',
+        confidence: 0.9,
+        rationale: 'model says no',
+      });
+      // 1000 of 1500 spent: the next call's estimate does not fit, so the model is not asked
+      expect(await mind.vote('cto', proposal, 'd-1')).toEqual(await rulesMind.vote('cto', proposal));
+      expect(model.requests).toHaveLength(1);
+      // another decision has its own budget
+      model.script({ kind: 'answer', text: vote });
+      expect((await mind.vote('cto', proposal, 'd-2')).rationale).toBe('model says no');
+      expect(model.requests).toHaveLength(2);
+    } finally {
+      await model.close();
+    }
   });
 });
