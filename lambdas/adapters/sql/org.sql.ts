@@ -16,10 +16,7 @@ import type { JsonObject } from '../../core/messages.ts';
 import type { Role } from '../../core/roles.ts';
 import { DEGRADED_AFTER, type DecisionQuery } from '../../core/store.ts';
 import type { Row, SqlExecutor } from './port.ts';
-
-const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
-const isoOrNull = (v: unknown): string | null => (v == null ? null : iso(v));
-const numOrNull = (v: unknown): number | null => (v == null ? null : Number(v));
+import { iso, isoOrNull, numOrNull } from './rows.ts';
 
 export function rowToDecision(r: Row): Decision {
   return {

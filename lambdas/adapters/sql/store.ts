@@ -25,6 +25,7 @@ import type {
 } from '../../core/store.ts';
 import { orgQueries, orgTxStatements, upsertAgentHealth } from './org.sql.ts';
 import type { Row, SqlClient, SqlExecutor } from './port.ts';
+import { iso, isoOrNull } from './rows.ts';
 
 const MESSAGE_COLUMNS = `id, seq, from_role, to_address, type, subject, content, metadata, priority, recipients,
   idempotency_key, created_at`;
@@ -32,9 +33,6 @@ const qualified = (alias: string) =>
   MESSAGE_COLUMNS.split(',')
     .map((c) => `${alias}.${c.trim()}`)
     .join(', ');
-
-const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
-const isoOrNull = (v: unknown): string | null => (v == null ? null : iso(v));
 
 export function rowToMessage(r: Row): Message {
   return {
