@@ -1,0 +1,159 @@
+/**
+ * `cdk synth` as a user runs it, offline and with no AWS credentials in the environment: the CLI,
+ * cdk.json, the app, esbuild bundling every function, cdk-nag as a validation plugin. Then the
+ * bundles themselves: each one loads as an ES module, and the migration's bundle carries the
+ * migrations and (with DATABASE_URL) migrates a fresh database through its Lambda handler.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS_DIR } from '../../infra/constructs/migration.ts';
+import { root } from '../support/cli.ts';
+import { createTestDatabase, requireService } from '../support/services.ts';
+
+const run = promisify(execFile);
+
+let out: string;
+let home: string;
+let result: { code: number; output: string };
+let stateless: { Resources: Record<string, any> };
+
+/** The environment without a single AWS_* variable, and a HOME without ~/.aws. */
+function offlineEnv(): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+  return {
+    ...env,
+    HOME: home,
+    // Not a credential: keeps the SDK's credential chain off the instance metadata endpoint.
+    AWS_EC2_METADATA_DISABLED: 'true',
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
+  };
+}
+
+/** The asset directory of a function of the stateless template, by function name. */
+function assetOf(functionName: string): string {
+  const fn = Object.values(stateless.Resources).find(
+    (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === functionName,
+  );
+  return join(out, fn.Metadata['aws:asset:path']);
+}
+
+beforeAll(async () => {
+  out = mkdtempSync(join(tmpdir(), 'echo-cdk-out-'));
+  home = mkdtempSync(join(tmpdir(), 'echo-home-'));
+  try {
+    const { stdout, stderr } = await run(
+      join(root, 'node_modules/.bin/cdk'),
+      ['synth', '-c', 'stage=dev', '-q', '--no-notices', '-o', out],
+      { cwd: root, env: offlineEnv(), maxBuffer: 64 * 1024 * 1024, timeout: 240_000 },
+    );
+    result = { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    result = { code: typeof e.code === 'number' ? e.code : -1, output: `${e.stdout}${e.stderr}` };
+  }
+  if (result.code === 0) {
+    stateless = JSON.parse(readFileSync(join(out, 'echo-dev-stateless.template.json'), 'utf8'));
+  }
+}, 300_000);
+
+afterAll(() => {
+  for (const dir of [out, home]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('npx cdk synth -c stage=dev, offline, no credentials', () => {
+  it('succeeds, with both stacks and nothing for cdk-nag to report', () => {
+    expect(result.code, result.output).toBe(0);
+    for (const stack of ['echo-dev-stateful', 'echo-dev-stateless']) {
+      expect(existsSync(join(out, `${stack}.template.json`))).toBe(true);
+    }
+    const report = join(out, 'validation-report.json');
+    if (existsSync(report)) {
+      const plugins = JSON.parse(readFileSync(report, 'utf8')).pluginReports ?? [];
+      for (const p of plugins) expect(p.summary?.status ?? 'success', JSON.stringify(p)).not.toBe('failure');
+    }
+  });
+
+  it('bundles every function as an ES module that loads', async () => {
+    const fns = Object.values(stateless.Resources).filter(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        /^echo-dev-(agent-|ingest|sweeper|deadlines|api|migrate$)/.test(r.Properties.FunctionName),
+    );
+    expect(fns).toHaveLength(14);
+    for (const fn of fns) {
+      const bundle = join(assetOf(fn.Properties.FunctionName), 'index.mjs');
+      expect(existsSync(bundle), fn.Properties.FunctionName).toBe(true);
+      expect(existsSync(`${bundle}.map`)).toBe(true);
+    }
+    // Loading does no work (dependencies are built on the first event): the module and its handler.
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(join(assetOf('echo-dev-agent-senior-developer'), 'index.mjs'))}); console.log(typeof m.handler);`,
+      ],
+      { env: offlineEnv() },
+    );
+    expect(stdout.trim()).toBe('function');
+  });
+
+  it('the migration bundle carries the migrations', () => {
+    const dir = join(assetOf('echo-dev-migrate'), 'migrations');
+    const expected = readdirSync(join(root, MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql'));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(readdirSync(dir).sort()).toEqual(expected.sort());
+  });
+});
+
+describe.runIf(requireService('DATABASE_URL'))('the bundled migrate handler, on PostgreSQL', () => {
+  it('applies every migration on Create, none on Update, and nothing on Delete', async () => {
+    const db = await createTestDatabase('echo_infra');
+    try {
+      const invoke = async (event: Record<string, unknown>) => {
+        const script = `const m = await import(${JSON.stringify(join(assetOf('echo-dev-migrate'), 'index.mjs'))});
+          console.log(JSON.stringify(await m.handler(${JSON.stringify(event)})));`;
+        const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+          env: { ...offlineEnv(), DATABASE_URL: db.url, ECHO_STAGE: 'dev', ECHO_LOG_LEVEL: 'silent' },
+        });
+        return JSON.parse(stdout.trim().split('\n').pop()!);
+      };
+      const base = {
+        ServiceToken: 'x',
+        ResponseURL: 'x',
+        StackId: 'x',
+        RequestId: 'x',
+        LogicalResourceId: 'x',
+        ResourceType: 'Custom::EchoSchemaMigration',
+        ResourceProperties: { ServiceToken: 'x' },
+      };
+      const versions = readdirSync(join(root, MIGRATIONS_DIR))
+        .filter((f) => f.endsWith('.sql'))
+        .sort()
+        .map((f) => f.slice(0, -4));
+      const created = await invoke({ ...base, RequestType: 'Create' });
+      expect(created).toEqual({
+        PhysicalResourceId: 'echo-dev-schema',
+        Data: { Applied: versions.join(','), AppliedCount: versions.length },
+      });
+      const updated = await invoke({
+        ...base,
+        RequestType: 'Update',
+        PhysicalResourceId: 'echo-dev-schema',
+        OldResourceProperties: {},
+      });
+      expect(updated).toEqual({
+        PhysicalResourceId: 'echo-dev-schema',
+        Data: { Applied: '', AppliedCount: 0 },
+      });
+      const deleted = await invoke({ ...base, RequestType: 'Delete', PhysicalResourceId: 'echo-dev-schema' });
+      expect(deleted.Data.AppliedCount).toBe(0);
+    } finally {
+      await db.drop();
+    }
+  });
+});
