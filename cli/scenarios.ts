@@ -49,13 +49,13 @@ class Run {
     return message;
   }
 
-  async waitFor<T>(what: string, fn: () => Promise<T | undefined>): Promise<T> {
+  async waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = this.timeoutMs): Promise<T> {
     this.progress(`waiting for ${what}`);
-    const deadline = Date.now() + this.timeoutMs;
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await fn();
       if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out after ${this.timeoutMs} ms waiting for ${what}`);
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -388,6 +388,66 @@ async function directRequest(run: Run): Promise<void> {
   );
 }
 
+interface DeliveryRow {
+  role: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  processedAt: string | null;
+}
+
+/**
+ * Needs a CEO that fails: start the runtime with a model that does not answer and failures fatal
+ * (ECHO_LLM_PROVIDER=openai ECHO_LLM_BASE_URL=<an endpoint that fails> ECHO_LLM_FAILURE=fatal),
+ * then restore the model while the scenario waits (up to 10 minutes); catch-up does the rest.
+ */
+async function catchUp(run: Run): Promise<void> {
+  const request = await run.send({
+    from: 'product_manager',
+    to: 'ceo',
+    subject: 'Urgent: Budget Approval',
+    content: { budget_usd: 500_000, request: 'Approve the Q3 platform budget' },
+  });
+  run.data.messageId = request.id;
+  const delivery = async () =>
+    (await run.client.call<{ deliveries: DeliveryRow[] }>('GET', `/messages/${request.id}`)).deliveries[0]!;
+  const failed = await run.waitFor('the CEO to fail on the delivery', async () => {
+    const d = await delivery();
+    return d.status === 'processed' || d.attempts > 0 ? d : undefined;
+  });
+  const failing = run.check(
+    'the CEO fails on the delivery (this scenario needs a failing CEO model)',
+    failed.status === 'pending',
+    {
+      hint: 'start npm start with ECHO_LLM_PROVIDER=openai ECHO_LLM_BASE_URL=<an endpoint that fails> ECHO_LLM_FAILURE=fatal',
+      delivery: failed,
+    },
+  );
+  if (!failing) return;
+  run.check('the message is stored and the failure recorded', Boolean(failed.lastError), failed);
+  run.check('no reply yet', (await run.replies(request.id)).length === 0);
+  run.progress("the CEO's delivery is pending: restore the CEO's model; catch-up will process it");
+  const done = await run.waitFor(
+    'the CEO to catch up',
+    async () => {
+      const d = await delivery();
+      return d.status === 'processed' ? d : undefined;
+    },
+    10 * 60_000,
+  );
+  run.check('processed, with its processed-at time', done.processedAt !== null, done);
+  const replies = await run.waitFor('the reply', async () => {
+    const r = await run.replies(request.id);
+    return r.length ? r : undefined;
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  run.check(
+    'exactly once: one reply from the CEO',
+    (await run.replies(request.id)).length === 1 && replies[0]!.from === 'ceo',
+    replies,
+  );
+}
+
 async function badInput(run: Run): Promise<void> {
   const latest = async () =>
     (await run.client.call<{ messages: Message[] }>('GET', '/messages?limit=1')).messages[0]?.seq ?? 0;
@@ -450,6 +510,12 @@ export const SCENARIOS: { name: string; description: string; run: (run: Run) => 
     name: 'bad-input',
     description: 'malformed commands rejected, dead-lettered, nothing written',
     run: badInput,
+  },
+  {
+    name: 'catch-up',
+    description:
+      'a failing CEO catches up exactly once (start the runtime with a failing CEO model, then restore it)',
+    run: catchUp,
   },
 ];
 

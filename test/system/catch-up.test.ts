@@ -4,6 +4,8 @@
  * CEO processes it exactly once. The model is a scripted OpenAI-compatible server on loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '../../cli/client.ts';
+import { runScenario } from '../../cli/scenarios.ts';
 import { eventually } from '../support/eventually.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { type ScriptedLlmServer, startScriptedLlmServer } from '../support/scripted-llm-servers.ts';
@@ -73,5 +75,29 @@ describe.runIf(hasServices)('catch-up', () => {
       (a) => a.role === 'ceo',
     );
     expect(ceo?.status).toBe('healthy');
+  });
+
+  it('echoctl scenario catch-up: the same, as a user runs it, restoring the model while it waits', async () => {
+    model.reset();
+    const result = runScenario(createClient(rt.apiUrl), 'catch-up');
+    await eventually(
+      async () => (model.requests.length >= 3 ? true : undefined),
+      20_000,
+      'three failed model calls',
+    );
+    await rt.bus.idle();
+    model.script({ kind: 'answer', text: 'Approved.' });
+    await rt.tick();
+    const outcome = await result;
+    expect(outcome.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(outcome.ok).toBe(true);
+  });
+
+  it('against a CEO that does not fail, the scenario says what it needs', async () => {
+    model.reset();
+    model.script({ kind: 'answer', text: 'Fine.' });
+    const outcome = await runScenario(createClient(rt.apiUrl), 'catch-up');
+    expect(outcome.ok).toBe(false);
+    expect(outcome.checks[0]!.detail).toContain('ECHO_LLM_FAILURE=fatal');
   });
 });
