@@ -14,7 +14,7 @@ import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lam
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, serviceName } from '../metrics.ts';
+import { METRICS_NAMESPACE, serviceName } from '../../lambdas/core/metrics.ts';
 
 /** The repository's root: entries, the lock file and the bundling's working directory. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -7,7 +7,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS, METRICS_NAMESPACE, serviceName } from '../metrics.ts';
+import { METRICS, METRICS_NAMESPACE, serviceName } from '../../lambdas/core/metrics.ts';
 import type { EchoFunction } from './echo-function.ts';
 
 export interface MonitoringProps {

@@ -11,6 +11,7 @@ import {
   type OutboxEntry,
   type PostMessageCommand,
 } from './messages.ts';
+import { METRICS, type Metrics } from './metrics.ts';
 import { commitMessage, DEFAULT_LEASE_MS, errorText, type PipelineDeps, relay } from './pipeline.ts';
 import type { Role } from './roles.ts';
 import type { PendingFanOut, StoreTx } from './store.ts';
@@ -23,6 +24,8 @@ export interface TxContext {
   post(command: PostMessageCommand): Promise<Message>;
   /** A lifecycle event: to EventBridge (source `echo`) and to the real-time channel given. */
   emit(detailType: string, detail: JsonObject, channel: string): Promise<void>;
+  /** A metric, counted only once the transaction commits. */
+  count: Metrics['count'];
 }
 
 /** An agent handling one message, inside the transaction that claimed it. */
@@ -70,7 +73,9 @@ export async function actInTransaction<T>(
   fn: (ctx: TxContext) => Promise<T>,
 ): Promise<T> {
   const fanOut: PendingFanOut[] = [];
+  let counts: Parameters<Metrics['count']>[] = [];
   const result = await deps.store.transaction(async (tx) => {
+    counts = [];
     const now = deps.clock.now();
     const leaseUntil = new Date(now.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS));
     return fn({
@@ -80,8 +85,10 @@ export async function actInTransaction<T>(
       post: async (command) => {
         const posted = await commitMessage(deps, tx, command);
         fanOut.push(...posted.fanOut);
+        if (posted.created) counts.push([METRICS.messagesPosted.name]);
         return posted.message;
       },
+      count: (...args) => void counts.push(args),
       emit: async (detailType, detail, channel) => {
         const entries: OutboxEntry[] = [
           { target: 'eventbridge', payload: { source: EVENT_SOURCE, detailType, detail } },
@@ -91,6 +98,7 @@ export async function actInTransaction<T>(
       },
     });
   });
+  for (const args of counts) deps.metrics?.count(...args);
   await relay(deps, fanOut);
   return result;
 }
@@ -122,6 +130,7 @@ export async function processDelivery(
   } catch (error) {
     const text = errorText(error);
     deps.logger.error('delivery failed', { role, messageId, error: text });
+    deps.metrics?.count(METRICS.deliveries.name, 1, { name: METRICS.deliveries.dimension, value: 'failed' });
     await Promise.allSettled([
       deps.store.recordDeliveryFailure(messageId, role, text),
       deps.store.recordActivity(
@@ -133,6 +142,10 @@ export async function processDelivery(
   }
   if (!claimed) {
     deps.logger.info('duplicate delivery ignored', { role, messageId });
+    deps.metrics?.count(METRICS.deliveries.name, 1, {
+      name: METRICS.deliveries.dimension,
+      value: 'duplicate',
+    });
     await deps.store.recordActivity(
       { role, messageId, outcome: 'duplicate', durationMs: elapsed() },
       deps.clock.now(),
@@ -140,6 +153,7 @@ export async function processDelivery(
     return 'duplicate';
   }
   deps.logger.info('delivery processed', { role, messageId });
+  deps.metrics?.count(METRICS.deliveries.name, 1, { name: METRICS.deliveries.dimension, value: 'processed' });
   return 'processed';
 }
 

@@ -8,6 +8,7 @@ import type { TxContext } from './agent.ts';
 import type { Decision, DecisionPatch, StoredVote, VoteChoice } from './decision-types.ts';
 import { EchoError, NotFoundError, ValidationError } from './errors.ts';
 import type { JsonObject } from './messages.ts';
+import { METRICS } from './metrics.ts';
 import { checkAuthority } from './org/authority.ts';
 import type { DecisionProposal } from './org/tools/types.ts';
 import { closeVoting, escalationTargetFor } from './org/votes.ts';
@@ -62,7 +63,14 @@ function summary(d: Decision): JsonObject {
 async function update(ctx: TxContext, d: Decision, patch: DecisionPatch): Promise<Decision> {
   const next = await ctx.tx.updateDecision(d.id, d.version, patch);
   if (!next) throw new ConflictError(`decision ${d.id} changed while it was being updated; retry`);
+  if (patch.status && patch.status !== d.status) counted(ctx, next);
   return next;
+}
+
+/** Decisions reaching a status, for the dashboard. */
+function counted(ctx: TxContext, d: Decision): Decision {
+  ctx.count(METRICS.decisions.name, 1, { name: METRICS.decisions.dimension, value: d.status });
+  return d;
 }
 
 /** Who hears about a decision's outcome: its initiator (a role, or the humans watching). */
@@ -82,23 +90,26 @@ export async function openDecision(
   },
 ): Promise<Decision> {
   const p = input.proposal;
-  const d = await ctx.tx.insertDecision({
-    id: ctx.newId(),
-    parentId: input.parentId ?? null,
-    type: p.kind,
-    category: p.category ?? null,
-    domain: p.domain,
-    mode: 'autonomous',
-    status: 'pending',
-    owner: input.owner,
-    initiator: input.initiator,
-    title: p.title,
-    budgetUsd: p.budgetUsd ?? null,
-    confidence: p.confidence,
-    context: p.details,
-    messageId: input.messageId ?? null,
-    createdAt: ctx.now,
-  });
+  const d = counted(
+    ctx,
+    await ctx.tx.insertDecision({
+      id: ctx.newId(),
+      parentId: input.parentId ?? null,
+      type: p.kind,
+      category: p.category ?? null,
+      domain: p.domain,
+      mode: 'autonomous',
+      status: 'pending',
+      owner: input.owner,
+      initiator: input.initiator,
+      title: p.title,
+      budgetUsd: p.budgetUsd ?? null,
+      confidence: p.confidence,
+      context: p.details,
+      messageId: input.messageId ?? null,
+      createdAt: ctx.now,
+    }),
+  );
   await ctx.emit('DecisionCreated', summary(d), channel('created'));
   if (input.escalateTo) return escalate(ctx, d, input.escalateTo.to, input.escalateTo.reason);
   return resolveDecision(ctx, d, { escalated: false });
@@ -173,24 +184,27 @@ export async function escalate(
     return waiting;
   }
   const escalated = await update(ctx, d, { status: 'escalated', reason });
-  const child = await ctx.tx.insertDecision({
-    id: ctx.newId(),
-    parentId: d.id,
-    type: d.type,
-    category: d.category,
-    domain: d.domain,
-    mode: 'hierarchical',
-    status: 'pending',
-    owner: to,
-    initiator: d.initiator,
-    title: d.title,
-    budgetUsd: d.budgetUsd,
-    confidence: null,
-    reason,
-    context: d.context,
-    messageId: d.messageId,
-    createdAt: ctx.now,
-  });
+  const child = counted(
+    ctx,
+    await ctx.tx.insertDecision({
+      id: ctx.newId(),
+      parentId: d.id,
+      type: d.type,
+      category: d.category,
+      domain: d.domain,
+      mode: 'hierarchical',
+      status: 'pending',
+      owner: to,
+      initiator: d.initiator,
+      title: d.title,
+      budgetUsd: d.budgetUsd,
+      confidence: null,
+      reason,
+      context: d.context,
+      messageId: d.messageId,
+      createdAt: ctx.now,
+    }),
+  );
   await ctx.emit('DecisionEscalated', { ...summary(escalated), to, childId: child.id }, channel('escalated'));
   await ctx.post({
     from,
@@ -243,25 +257,28 @@ export async function openCollaborative(
     });
     broadcastId = broadcast.id;
   }
-  const d = await ctx.tx.insertDecision({
-    id,
-    type: p.kind,
-    category: p.category ?? null,
-    domain: p.domain,
-    mode: 'collaborative',
-    status: 'voting',
-    owner: input.owner,
-    initiator: input.initiator,
-    title: p.title,
-    budgetUsd: p.budgetUsd ?? null,
-    confidence: p.confidence,
-    participants: named ?? [],
-    context: { ...p.details, ...(broadcastId ? { verdicts: {} } : {}) },
-    messageId: input.messageId ?? null,
-    broadcastId,
-    deadlineAt: new Date(ctx.now.getTime() + (input.deadlineMinutes ?? DEFAULT_DEADLINE_MINUTES) * 60_000),
-    createdAt: ctx.now,
-  });
+  const d = counted(
+    ctx,
+    await ctx.tx.insertDecision({
+      id,
+      type: p.kind,
+      category: p.category ?? null,
+      domain: p.domain,
+      mode: 'collaborative',
+      status: 'voting',
+      owner: input.owner,
+      initiator: input.initiator,
+      title: p.title,
+      budgetUsd: p.budgetUsd ?? null,
+      confidence: p.confidence,
+      participants: named ?? [],
+      context: { ...p.details, ...(broadcastId ? { verdicts: {} } : {}) },
+      messageId: input.messageId ?? null,
+      broadcastId,
+      deadlineAt: new Date(ctx.now.getTime() + (input.deadlineMinutes ?? DEFAULT_DEADLINE_MINUTES) * 60_000),
+      createdAt: ctx.now,
+    }),
+  );
   await ctx.emit('DecisionCreated', summary(d), channel('created'));
   if (named && input.requestVotes !== false) {
     for (const voter of named) {

@@ -6,6 +6,7 @@
 import type { BusEntry, EventPublisher } from '../adapters/bus/port.ts';
 import type { RealtimePublisher } from '../adapters/realtime/port.ts';
 import { type Message, type PostMessageCommand, planMessage } from './messages.ts';
+import { METRICS, type Metrics } from './metrics.ts';
 import type { PendingFanOut, Store, StoreTx } from './store.ts';
 
 export interface Clock {
@@ -28,6 +29,7 @@ export interface PipelineDeps {
   logger: Logger;
   /** How long the relay that wrote a row owns it before the sweeper may take it (ms). */
   leaseMs?: number;
+  metrics?: Metrics;
 }
 
 export const DEFAULT_LEASE_MS = 10_000;
@@ -60,6 +62,7 @@ export async function commitMessage(
 /** postMessage: commit, then relay. A database failure throws before anything is fanned out. */
 export async function postMessage(deps: PipelineDeps, command: PostMessageCommand): Promise<PostResult> {
   const result = await commitMessage(deps, deps.store, command);
+  if (result.created) deps.metrics?.count(METRICS.messagesPosted.name);
   await relay(deps, result.fanOut);
   return result;
 }
@@ -125,6 +128,8 @@ export async function relay(
     );
     deps.logger.warn('fan-out failed; left in the outbox for the sweeper', { rows: group.length, error });
   }
+  if (done.length) deps.metrics?.count(METRICS.fanOutPublished.name, done.length);
+  if (rows.length > done.length) deps.metrics?.count(METRICS.fanOutFailed.name, rows.length - done.length);
   return { published: done.length, failed: rows.length - done.length };
 }
 

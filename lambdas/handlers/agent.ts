@@ -8,7 +8,7 @@ import { type AgentDeps, catchUp, processDelivery } from '../core/agent.ts';
 import { ValidationError } from '../core/errors.ts';
 import type { Role } from '../core/roles.ts';
 import { CATCH_UP_DETAIL_TYPE } from '../core/rules.ts';
-import { lambdaDeps } from './deps.ts';
+import { lambdaDeps, lambdaEntry } from './deps.ts';
 
 export function createAgentHandler(role: Role, deps: () => Promise<AgentDeps>) {
   return async (event: EventEnvelope): Promise<void> => {
@@ -31,4 +31,4 @@ export function createAgentHandler(role: Role, deps: () => Promise<AgentDeps>) {
 }
 
 /** The Lambda entry of a role: dependencies from the environment, built once per container. */
-export const lambdaAgent = (role: Role) => createAgentHandler(role, lambdaDeps);
+export const lambdaAgent = (role: Role) => lambdaEntry(createAgentHandler(role, lambdaDeps));

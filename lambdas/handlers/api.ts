@@ -11,7 +11,7 @@ import { openSql } from '../adapters/sql/open.ts';
 import type { SqlClient } from '../adapters/sql/port.ts';
 import { EchoError } from '../core/errors.ts';
 import { ROLES } from '../core/roles.ts';
-import { lambdaDeps } from './deps.ts';
+import { lambdaDeps, lambdaEntry } from './deps.ts';
 
 type Health = Awaited<ReturnType<ApiDeps['health']>>;
 
@@ -114,4 +114,4 @@ function apiDeps(): Promise<ApiDeps> {
   return cached;
 }
 
-export const handler = createApiHandler(apiDeps);
+export const handler = lambdaEntry(createApiHandler(apiDeps));

@@ -6,12 +6,14 @@ import { randomUUID } from 'node:crypto';
 import { createEventBridgePublisher } from '../adapters/bus/eventbridge.publisher.ts';
 import { type Config, parseConfig } from '../adapters/config.ts';
 import { openLlm } from '../adapters/llm/open.ts';
-import { createJsonLogger } from '../adapters/log/json.logger.ts';
+import { createPowertoolsLogger } from '../adapters/log/powertools.logger.ts';
+import { createPowertoolsMetrics } from '../adapters/metrics/powertools.metrics.ts';
 import { createRedisPublisher } from '../adapters/realtime/ioredis.realtime.ts';
 import { openSql } from '../adapters/sql/open.ts';
 import { createSqlStore } from '../adapters/sql/store.ts';
 import type { AgentDeps } from '../core/agent.ts';
 import { ConfigError } from '../core/errors.ts';
+import { METRICS_NAMESPACE, serviceName } from '../core/metrics.ts';
 import { llmMind, type Mind, rulesMind } from '../core/mind.ts';
 import { organization } from '../core/organization.ts';
 import type { Logger } from '../core/pipeline.ts';
@@ -31,12 +33,20 @@ export function buildMind(config: Config, logger: Logger): Mind {
   });
 }
 
-export async function buildDeps(config: Config): Promise<AgentDeps> {
+export type LambdaDeps = AgentDeps & { flushMetrics(): void };
+
+export async function buildDeps(config: Config): Promise<LambdaDeps> {
   if (!config.redisUrl)
     throw new ConfigError('REDIS_URL', 'is required outside the local runtime (the real-time channel)');
   const sql = await openSql(config.database);
-  const logger = createJsonLogger({ service: `echo-${config.stage}`, level: config.logLevel });
+  const logger = createPowertoolsLogger({ serviceName: serviceName(config.stage), level: config.logLevel });
+  const metrics = createPowertoolsMetrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: serviceName(config.stage),
+  });
   return {
+    metrics,
+    flushMetrics: () => metrics.flush(),
     store: createSqlStore(sql),
     bus: createEventBridgePublisher({
       region: config.region,
@@ -51,13 +61,24 @@ export async function buildDeps(config: Config): Promise<AgentDeps> {
   };
 }
 
-let cached: Promise<AgentDeps> | undefined;
+let cached: Promise<LambdaDeps> | undefined;
 
 /** Lazily: no work at module load, one set of clients per warm container. */
-export function lambdaDeps(): Promise<AgentDeps> {
+export function lambdaDeps(): Promise<LambdaDeps> {
   cached ??= buildDeps(parseConfig()).catch((error: unknown) => {
     cached = undefined;
     throw error;
   });
   return cached;
+}
+
+/** A Lambda entry: runs the handler, then flushes the invocation's metrics (EMF), whatever happened. */
+export function lambdaEntry<E, R>(fn: (event: E) => Promise<R>): (event: E) => Promise<R> {
+  return async (event) => {
+    try {
+      return await fn(event);
+    } finally {
+      (await cached?.catch(() => undefined))?.flushMetrics();
+    }
+  };
 }

@@ -6,7 +6,7 @@
 import type { EventEnvelope } from '../adapters/bus/port.ts';
 import { submitPostMessage } from '../core/ingest.ts';
 import type { PipelineDeps } from '../core/pipeline.ts';
-import { lambdaDeps } from './deps.ts';
+import { lambdaDeps, lambdaEntry } from './deps.ts';
 
 export function createIngestHandler(deps: () => Promise<PipelineDeps>) {
   return async (event: EventEnvelope): Promise<{ messageId?: string; rejected?: string }> => {
@@ -18,4 +18,4 @@ export function createIngestHandler(deps: () => Promise<PipelineDeps>) {
   };
 }
 
-export const handler = createIngestHandler(lambdaDeps);
+export const handler = lambdaEntry(createIngestHandler(lambdaDeps));

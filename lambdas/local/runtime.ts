@@ -21,6 +21,7 @@ import type { SqlClient } from '../adapters/sql/port.ts';
 import { createSqlStore } from '../adapters/sql/store.ts';
 import { type AgentDeps, type Behaviour, catchUp } from '../core/agent.ts';
 import { closeDueDecisions } from '../core/deadlines.ts';
+import { createInMemoryMetrics } from '../core/metrics.ts';
 import { organization } from '../core/organization.ts';
 import { type Clock, errorText, type Logger, sweep } from '../core/pipeline.ts';
 import { ROLES } from '../core/roles.ts';
@@ -111,7 +112,9 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       bus.close();
     });
 
+    const metrics = createInMemoryMetrics();
     const deps: AgentDeps = {
+      metrics,
       store,
       bus: createInProcessPublisher(bus),
       realtime,
@@ -153,7 +156,7 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       return {
         ok: registered.length === ROLES.length,
         agents: registered,
-        detail: { outboxPending: pending, database: sql.driver },
+        detail: { outboxPending: pending, database: sql.driver, metrics: metrics.snapshot() },
       };
     };
     const humanToken = config.humanToken ?? localHumanToken(config.dataDir);

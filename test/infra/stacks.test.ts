@@ -6,7 +6,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BEDROCK_MODEL } from '../../infra/config.ts';
 import { DATA_API_ACTIONS } from '../../infra/constructs/database.ts';
-import { METRICS, METRICS_NAMESPACE } from '../../infra/metrics.ts';
+import { METRICS, METRICS_NAMESPACE } from '../../lambdas/core/metrics.ts';
 import { ROLES } from '../../lambdas/core/roles.ts';
 import { agentRule, CATCH_UP_DETAIL_TYPE, INGEST_RULE } from '../../lambdas/core/rules.ts';
 import { synth } from './synth.ts';

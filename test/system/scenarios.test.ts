@@ -32,6 +32,15 @@ describe.runIf(hasServices)('scenarios on the local runtime', () => {
     });
   }
 
+  it('the runtime counts what happened: messages, deliveries by outcome, decisions by status', async () => {
+    const { metrics } = (await rt.get('/health')).body.detail;
+    expect(metrics.MessagesPosted).toBeGreaterThan(0);
+    expect(metrics['Deliveries{outcome=processed}']).toBeGreaterThan(0);
+    expect(metrics['Decisions{status=approved}']).toBeGreaterThan(0);
+    expect(metrics['Decisions{status=awaiting_human}']).toBeGreaterThan(0);
+    expect(metrics.FanOutPublished).toBeGreaterThan(0);
+  });
+
   it('an agent cannot resolve a human item: without the human token the API refuses', async () => {
     const result = await runScenario(createClient(rt.apiUrl, { token: 'wrong' }), 'enterprise-expansion');
     const refused = result.checks.find(

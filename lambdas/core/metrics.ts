@@ -8,7 +8,7 @@
  * dimension to every metric, so a metric's dimension set is `service` plus the one listed here, and
  * the dashboard graphs exactly those sets.
  */
-import { DECISION_STATUSES } from '../lambdas/core/decision-types.ts';
+import { DECISION_STATUSES } from './decision-types.ts';
 
 export const METRICS_NAMESPACE = 'ECHO';
 
@@ -35,3 +35,25 @@ export const METRICS = {
   fanOutPublished: { name: 'FanOutPublished', unit: 'Count' },
   fanOutFailed: { name: 'FanOutFailed', unit: 'Count' },
 } as const;
+
+export type MetricName = (typeof METRICS)[keyof typeof METRICS]['name'];
+
+/**
+ * The metrics port: counters with at most one dimension. In Lambda, Powertools Metrics writes them
+ * as CloudWatch embedded metric format; locally they are counted in memory (GET /health shows them).
+ */
+export interface Metrics {
+  count(name: MetricName, value?: number, dimension?: { name: string; value: string }): void;
+}
+
+/** Counts in memory, keyed `Name` or `Name{dimension=value}`. */
+export function createInMemoryMetrics(): Metrics & { snapshot(): Record<string, number> } {
+  const counts = new Map<string, number>();
+  return {
+    count(name, value = 1, dimension) {
+      const key = dimension ? `${name}{${dimension.name}=${dimension.value}}` : name;
+      counts.set(key, (counts.get(key) ?? 0) + value);
+    },
+    snapshot: () => Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b))),
+  };
+}
