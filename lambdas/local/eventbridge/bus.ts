@@ -7,7 +7,12 @@
  * Faults (per-entry failures, throttling) can be injected at runtime to prove producers survive them.
  */
 import { randomUUID } from 'node:crypto';
-import { entrySize, MAX_ENTRIES_PER_CALL, withinCallLimit } from '../../adapters/bus/batching.ts';
+import {
+  type ApiEntry,
+  entrySize,
+  MAX_ENTRIES_PER_CALL,
+  withinCallLimit,
+} from '../../adapters/bus/batching.ts';
 import type { EventEnvelope } from '../../adapters/bus/port.ts';
 import { createJsonLogger } from '../../adapters/log/json.logger.ts';
 import { EchoError } from '../../core/errors.ts';
@@ -15,15 +20,7 @@ import { errorText, type Logger } from '../../core/pipeline.ts';
 import { compileEventPattern } from './pattern.ts';
 
 /** A PutEvents request entry, as the API (and the SDK's PutEventsRequestEntry) has it. */
-export interface PutEventsEntry {
-  Source?: string | undefined;
-  DetailType?: string | undefined;
-  /** JSON text of an object. */
-  Detail?: string | undefined;
-  Resources?: string[] | undefined;
-  Time?: Date | undefined;
-  EventBusName?: string | undefined;
-}
+export type PutEventsEntry = ApiEntry;
 
 export type PutEventsResultEntry = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
 export interface PutEventsResponse {
