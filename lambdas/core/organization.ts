@@ -23,7 +23,7 @@ import {
 import { EchoError, ValidationError } from './errors.ts';
 import type { JsonObject } from './messages.ts';
 import { type Mind, rulesMind } from './mind.ts';
-import { selfSelect } from './org/relevance.ts';
+import { flattenText as flatten, selfSelect } from './org/relevance.ts';
 import { synthesize } from './org/synthesis.ts';
 import { runTool } from './org/tools/index.ts';
 import type { ToolOutcome } from './org/tools/types.ts';
@@ -47,14 +47,6 @@ const ParticipationContent = z.object({
 });
 
 const text = (subject: string, content: JsonObject) => `${subject}\n${flatten(content)}`;
-function flatten(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'object')
-    return Object.values(value as object)
-      .map(flatten)
-      .join(' ');
-  return String(value);
-}
 
 function decisionReply(d: Decision): JsonObject {
   return {
@@ -79,23 +71,16 @@ export function organization(options: { mind?: Mind } = {}): Behaviour {
       case 'reply':
         await reply(ctx, { tool: message.subject, ...outcome.content });
         return;
-      case 'decision': {
-        const d = await openDecision(ctx, {
-          owner: role,
-          initiator: message.from,
-          proposal: outcome.proposal,
-          messageId: message.id,
-        });
-        await reply(ctx, { tool: message.subject, ...decisionReply(d) });
-        return;
-      }
+      case 'decision':
       case 'escalation': {
         const d = await openDecision(ctx, {
           owner: role,
           initiator: message.from,
           proposal: outcome.proposal,
           messageId: message.id,
-          escalateTo: { to: outcome.to, reason: outcome.reason },
+          ...(outcome.kind === 'escalation'
+            ? { escalateTo: { to: outcome.to, reason: outcome.reason } }
+            : {}),
         });
         await reply(ctx, { tool: message.subject, ...decisionReply(d) });
         return;

@@ -6,6 +6,13 @@
 import type { Role } from '../roles.ts';
 import { REGISTRY } from './registry.ts';
 
+/** The words of a subject and content, as the relevance scoring reads them. */
+export function flattenText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'object') return Object.values(value).map(flattenText).join(' ');
+  return String(value);
+}
+
 export const LEAD_AT = 5;
 export const JOIN_AT = 3;
 

@@ -6,15 +6,8 @@ import type { JsonObject } from '../messages.ts';
 import type { Role } from '../roles.ts';
 import { formatUsd } from './authority.ts';
 import { REGISTRY } from './registry.ts';
-import { scoreRelevance } from './relevance.ts';
+import { flattenText as flatten, scoreRelevance } from './relevance.ts';
 import type { DecisionProposal } from './tools/types.ts';
-
-const flatten = (value: unknown): string =>
-  value !== null && typeof value === 'object'
-    ? Object.values(value).map(flatten).join(' ')
-    : value == null
-      ? ''
-      : String(value);
 
 export function answerFreeText(role: Role, subject: string, content: JsonObject): JsonObject {
   const def = REGISTRY[role];
