@@ -96,12 +96,19 @@ export class EchoFunction extends Construct {
           resources: ['*'],
         }),
       );
-      Validations.of(this.role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'The EC2 network-interface actions a function in a VPC needs take no resource ARN (Lambda checks them on Resource "*", as in the AWS-managed AWSLambdaVPCAccessExecutionRole); every other statement of this role names its resource.',
-      });
     }
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        [
+          "X-Ray's PutTraceSegments and PutTelemetryRecords (active tracing) take no resource ARN",
+          ...(props.placement
+            ? [
+                'nor do the EC2 network-interface actions a function in a VPC needs (as in the AWS-managed AWSLambdaVPCAccessExecutionRole)',
+              ]
+            : []),
+        ].join('; ') + '; every other statement of this role names its resource.',
+    });
 
     const copies = props.copyIntoBundle ?? [];
     this.fn = new NodejsFunction(this, 'Function', {
@@ -119,6 +126,8 @@ export class EchoFunction extends Construct {
       logGroup: this.logGroup,
       // The handlers write JSON lines already; Lambda's own lines (START, REPORT) become JSON too.
       loggingFormat: lambda.LoggingFormat.JSON,
+      // X-Ray: the Powertools Tracer in lambdaEntry traces each invocation and its AWS SDK calls.
+      tracing: lambda.Tracing.ACTIVE,
       ...(props.placement
         ? {
             vpc: props.placement.vpc,

@@ -78,6 +78,8 @@ export class Network extends Construct {
     endpoint('SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER);
     // The agents' model calls.
     if (props.bedrock) endpoint('BedrockRuntime', ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME);
+    // The traces of the Powertools Tracer (active tracing on every function).
+    endpoint('XRay', ec2.InterfaceVpcEndpointAwsService.XRAY);
   }
 
   /** Where a function that must be in the VPC goes. */

@@ -3,6 +3,7 @@
  * SQL driver of the configuration (RDS Data API in AWS), EventBridge, Redis and the agents' mind.
  */
 import { randomUUID } from 'node:crypto';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { createEventBridgePublisher } from '../adapters/bus/eventbridge.publisher.ts';
 import { type Config, parseConfig } from '../adapters/config.ts';
 import { openLlm } from '../adapters/llm/open.ts';
@@ -11,6 +12,7 @@ import { createPowertoolsMetrics } from '../adapters/metrics/powertools.metrics.
 import { createRedisPublisher } from '../adapters/realtime/ioredis.realtime.ts';
 import { openSql } from '../adapters/sql/open.ts';
 import { createSqlStore } from '../adapters/sql/store.ts';
+import { traceAwsClients } from '../adapters/tracing.ts';
 import type { AgentDeps } from '../core/agent.ts';
 import { ConfigError } from '../core/errors.ts';
 import { METRICS_NAMESPACE, serviceName } from '../core/metrics.ts';
@@ -35,9 +37,13 @@ export function buildMind(config: Config, logger: Logger): Mind {
 
 export type LambdaDeps = AgentDeps & { flushMetrics(): void };
 
+/** Powertools Tracer: active only inside Lambda with active tracing (POWERTOOLS_SERVICE_NAME names it). */
+const tracer = new Tracer();
+
 export async function buildDeps(config: Config): Promise<LambdaDeps> {
   if (!config.redisUrl)
     throw new ConfigError('REDIS_URL', 'is required outside the local runtime (the real-time channel)');
+  traceAwsClients((client) => tracer.captureAWSv3Client(client as never) as typeof client);
   const sql = await openSql(config.database);
   const logger = createPowertoolsLogger({ serviceName: serviceName(config.stage), level: config.logLevel });
   const metrics = createPowertoolsMetrics({
@@ -72,12 +78,29 @@ export function lambdaDeps(): Promise<LambdaDeps> {
   return cached;
 }
 
-/** A Lambda entry: runs the handler, then flushes the invocation's metrics (EMF), whatever happened. */
+/**
+ * A Lambda entry: the invocation in an X-Ray subsegment (cold start and service annotated, an error
+ * recorded), then the invocation's metrics flushed (EMF), whatever happened.
+ */
 export function lambdaEntry<E, R>(fn: (event: E) => Promise<R>): (event: E) => Promise<R> {
   return async (event) => {
+    const segment = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
+    const subsegment = segment?.addNewSubsegment('## handler');
+    if (subsegment) {
+      tracer.setSegment(subsegment);
+      tracer.annotateColdStart();
+      tracer.addServiceNameAnnotation();
+    }
     try {
       return await fn(event);
+    } catch (error) {
+      if (subsegment) tracer.addErrorAsMetadata(error as Error);
+      throw error;
     } finally {
+      if (subsegment && segment) {
+        subsegment.close();
+        tracer.setSegment(segment);
+      }
       (await cached?.catch(() => undefined))?.flushMetrics();
     }
   };

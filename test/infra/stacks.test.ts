@@ -67,6 +67,13 @@ describe('functions', () => {
     }
   });
 
+  it("every function of the system is traced by X-Ray (the Powertools Tracer's segments)", () => {
+    for (const [name, [, fn]] of byName) {
+      if (name.endsWith('-migrate-provider')) continue;
+      expect(fn.Properties.TracingConfig, name).toEqual({ Mode: 'Active' });
+    }
+  });
+
   it('an agent is its role file, in the VPC, with its own log group /echo/<stage>/agents/<role>', () => {
     const groups = stateless.findResources('AWS::Logs::LogGroup');
     for (const role of ROLES) {
@@ -287,7 +294,7 @@ describe('stateful', () => {
     const services = Object.values(stateful.findResources('AWS::EC2::VPCEndpoint')).map((e) =>
       JSON.stringify(e.Properties.ServiceName),
     );
-    for (const s of ['.events', '.rds-data', '.secretsmanager', '.bedrock-runtime']) {
+    for (const s of ['.events', '.rds-data', '.secretsmanager', '.bedrock-runtime', '.xray']) {
       expect(
         services.some((n) => n.includes(s)),
         s,
@@ -336,13 +343,17 @@ describe('IAM, scoped', () => {
     }
   });
 
-  it('no "*" resource but the network-interface actions of functions in the VPC', () => {
+  it('no "*" resource but the network-interface actions of functions in the VPC and X-Ray\'s trace upload', () => {
     for (const [id, policy] of Object.entries(policies)) {
       for (const s of policy.Properties.PolicyDocument.Statement) {
         const resources = [s.Resource].flat();
         if (!resources.includes('*')) continue;
         expect(
-          actionsOf(s).every((a) => a.startsWith('ec2:') && /NetworkInterface|Subnets|PrivateIp/.test(a)),
+          actionsOf(s).every(
+            (a) =>
+              (a.startsWith('ec2:') && /NetworkInterface|Subnets|PrivateIp/.test(a)) ||
+              ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'].includes(a),
+          ),
           id,
         ).toBe(true);
       }

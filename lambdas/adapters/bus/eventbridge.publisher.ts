@@ -5,6 +5,7 @@
  * still go and the caller keeps the failed ones pending. It never throws for a publishing failure.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { traced } from '../tracing.ts';
 import { publishInBatches } from './batching.ts';
 import type { EventPublisher } from './port.ts';
 
@@ -23,12 +24,14 @@ export interface EventBridgePublisherOptions {
 export function createEventBridgePublisher(
   options: EventBridgePublisherOptions,
 ): EventPublisher & { close(): void } {
-  const client = new EventBridgeClient({
-    region: options.region,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
-  });
+  const client = traced(
+    new EventBridgeClient({
+      region: options.region,
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    }),
+  );
   return {
     putEvents: (entries) =>
       publishInBatches(

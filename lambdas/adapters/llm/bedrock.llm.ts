@@ -20,6 +20,7 @@ import {
   type LlmError,
   LlmResponseError,
 } from '../../core/llm.ts';
+import { traced } from '../tracing.ts';
 import { callSignal, chatResponse, excerpt, statusError, toLlmError } from './shared.ts';
 
 export interface BedrockLlmOptions {
@@ -87,12 +88,14 @@ export function converseInput(request: ChatRequest) {
 
 export function createBedrockLlm(options: BedrockLlmOptions): Llm & { close(): void } {
   const provider = 'bedrock';
-  const client = new BedrockRuntimeClient({
-    region: options.region,
-    maxAttempts: options.maxAttempts ?? 1,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-  });
+  const client = traced(
+    new BedrockRuntimeClient({
+      region: options.region,
+      maxAttempts: options.maxAttempts ?? 1,
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+    }),
+  );
   return {
     provider,
     async chat(request: ChatRequest, callOptions?: ChatOptions): Promise<ChatResponse> {

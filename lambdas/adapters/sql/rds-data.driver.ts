@@ -15,6 +15,7 @@ import {
   type SqlParameter,
 } from '@aws-sdk/client-rds-data';
 import { DatabaseUnavailableError, SqlError } from '../../core/errors.ts';
+import { traced } from '../tracing.ts';
 import { requireParams } from './named-params.ts';
 import { normalise, typeOfName } from './pg-types.ts';
 import type { QueryResult, Row, SqlClient, SqlParams } from './port.ts';
@@ -107,13 +108,15 @@ export function toDataApiFailure(error: unknown): unknown {
 }
 
 export function openRdsData(options: RdsDataOptions): SqlClient {
-  const client = new RDSDataClient({
-    region: options.region,
-    endpoint: options.endpoint,
-    credentials: options.credentials,
-    maxAttempts: options.maxAttempts,
-    requestHandler: { connectionTimeout: 5_000 },
-  });
+  const client = traced(
+    new RDSDataClient({
+      region: options.region,
+      endpoint: options.endpoint,
+      credentials: options.credentials,
+      maxAttempts: options.maxAttempts,
+      requestHandler: { connectionTimeout: 5_000 },
+    }),
+  );
   const target = { resourceArn: options.resourceArn, secretArn: options.secretArn };
   const call = <T>(request: Promise<T>): Promise<T> =>
     request.catch((error: unknown) => {
