@@ -190,23 +190,28 @@ export function organization(options: { mind?: Mind } = {}): Behaviour {
     };
   }
 
+  /** The role's vote on a decision still voting, sent to its owner (who records it). */
+  async function voteOn(ctx: ActContext, decisionId: string, extra: JsonObject = {}): Promise<void> {
+    const d = await ctx.tx.getDecision(decisionId);
+    if (d?.status !== 'voting') return;
+    const judgement = await mind.vote(ctx.role, proposalOf(d), d.id);
+    await ctx.post({
+      from: ctx.role,
+      to: d.owner ?? 'ceo',
+      type: 'vote',
+      subject: `Vote: ${d.title}`.slice(0, 500),
+      content: { decisionId, ...judgement, ...extra },
+      priority: 'normal',
+      metadata: {},
+      inReplyTo: ctx.message.id,
+    });
+  }
+
   async function onRequest(ctx: ActContext): Promise<void> {
     const { role, message } = ctx;
     if (message.subject === 'cast_vote') {
       const { decisionId } = parseWith(DecisionRef, message.content);
-      const d = await ctx.tx.getDecision(decisionId);
-      if (d?.status !== 'voting') return;
-      const judgement = await mind.vote(role, proposalOf(d), d.id);
-      await ctx.post({
-        from: role,
-        to: d.owner ?? 'ceo',
-        type: 'vote',
-        subject: `Vote: ${d.title}`,
-        content: { decisionId, ...judgement },
-        priority: 'normal',
-        metadata: {},
-        inReplyTo: message.id,
-      });
+      await voteOn(ctx, decisionId);
       return;
     }
     if (message.subject === 'synthesize_decision' && role === 'ceo') {
@@ -285,20 +290,7 @@ export function organization(options: { mind?: Mind } = {}): Behaviour {
       inReplyTo: message.id,
     });
     const decisionId = message.content.decisionId;
-    if (!verdict.join || typeof decisionId !== 'string') return;
-    const d = await ctx.tx.getDecision(decisionId);
-    if (d?.status !== 'voting') return;
-    const judgement = await mind.vote(role, proposalOf(d), d.id);
-    await ctx.post({
-      from: role,
-      to: d.owner ?? 'ceo',
-      type: 'vote',
-      subject: `Vote: ${d.title}`.slice(0, 500),
-      content: { decisionId, ...judgement, as: verdict.as },
-      priority: 'normal',
-      metadata: {},
-      inReplyTo: message.id,
-    });
+    if (verdict.join && typeof decisionId === 'string') await voteOn(ctx, decisionId, { as: verdict.as });
   }
 
   return async (ctx) => {
