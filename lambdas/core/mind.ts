@@ -86,7 +86,7 @@ export function llmMind(
   };
   const ask = async <T>(
     role: Role,
-    user: string,
+    user: string | ChatMessage[],
     json: boolean,
     parse: (text: string) => T,
     fallback: () => Promise<T>,
@@ -100,7 +100,7 @@ export function llmMind(
       json,
       messages: [
         { role: 'system', content: system(role) },
-        { role: 'user', content: user },
+        ...(typeof user === 'string' ? [{ role: 'user' as const, content: user }] : user),
       ],
     };
     try {
@@ -162,7 +162,7 @@ export function llmMind(
     consult: (role, turns) =>
       ask(
         role,
-        turns.map((t) => `${t.role}: ${t.content}`).join('\n'),
+        turns,
         false,
         (text) => ({ text, tokens: Math.ceil(text.length / 4) }),
         () => rulesMind.consult(role, turns),

@@ -50,6 +50,26 @@ describe('the mind on a model', () => {
     expect(verdicts.find((m: { from: string }) => m.from === 'cto').content.join).toBe(false);
   });
 
+  it('a consultation session reaches the model as the conversation so far, turn by turn', async () => {
+    model.reset();
+    model.script(
+      { kind: 'answer', text: 'Shard by tenant.' },
+      { kind: 'answer', text: 'Cache the hot reads.' },
+    );
+    const ask = async (content: Record<string, unknown>) => {
+      const id = (await rt.post({ to: 'cto', subject: 'session_consult', content })).body.message.id;
+      return eventually(async () => (await rt.get(`/messages?inReplyTo=${id}`)).body.messages[0]);
+    };
+    const first = await ask({ prompt: 'How do we scale writes?' });
+    await ask({ prompt: 'And reads?', sessionId: first.content.sessionId });
+    expect(model.requests[1]!.chat.messages.map((m) => `${m.role}: ${m.content}`)).toEqual([
+      expect.stringMatching(/^system: You are the Chief Technology Officer/),
+      'user: How do we scale writes?',
+      'assistant: Shard by tenant.',
+      'user: And reads?',
+    ]);
+  });
+
   it('free text is answered by the role model; a failing model falls back to the rules engine', async () => {
     model.reset();
     model.script({ kind: 'answer', text: 'We should adopt trunk-based development.' });
