@@ -121,8 +121,6 @@ export class StatelessStack extends Stack {
       placement,
       asyncInvoke,
     });
-    // Closing a decision may ask the CEO's model for the synthesis.
-    models.bindTo(this.deadlines);
     this.api = fn('Api', {
       name: 'api',
       description: `ECHO ${stage}: the HTTP API`,

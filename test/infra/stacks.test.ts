@@ -331,14 +331,14 @@ describe('IAM, scoped', () => {
     }
   });
 
-  it('Bedrock InvokeModel on the configured model only, for the agents and the deadlines only', () => {
-    for (const name of [...AGENT_NAMES, 'echo-dev-deadlines']) {
+  it('Bedrock InvokeModel on the configured model only, for the agents only', () => {
+    for (const name of AGENT_NAMES) {
       const bedrock = statementsOf(name).filter((s) => actionsOf(s).some((a) => a.startsWith('bedrock:')));
       expect(bedrock).toHaveLength(1);
       expect(actionsOf(bedrock[0])).toEqual(['bedrock:InvokeModel']);
       expect(JSON.stringify(bedrock[0].Resource)).toContain(`::foundation-model/${DEFAULT_BEDROCK_MODEL}`);
     }
-    for (const name of OTHER_NAMES.filter((n) => n !== 'echo-dev-deadlines')) {
+    for (const name of OTHER_NAMES) {
       expect(JSON.stringify(statementsOf(name))).not.toContain('bedrock:');
     }
   });
