@@ -8,7 +8,10 @@ import type { Decision, DecisionView } from '../lambdas/core/decision-types.ts';
 import type { Message } from '../lambdas/core/messages.ts';
 import type { DeadLetter } from '../lambdas/core/store.ts';
 import { ApiError, api, apiBaseUrl, createClient, humanToken } from './client.ts';
+import { registerLogs } from './logs.ts';
+import { addMcpCommand } from './mcp.ts';
 import { runScenario, SCENARIOS } from './scenarios.ts';
+import { registerWatch } from './watch.ts';
 
 const base = apiBaseUrl();
 
@@ -287,6 +290,10 @@ program
     }
     if (!result.ok) process.exitCode = 1;
   });
+
+addMcpCommand(program, base);
+registerWatch(program, base);
+registerLogs(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -13,6 +13,8 @@ export interface Config {
   stage: string;
   region: string;
   logLevel: LogLevel;
+  /** The local runtime's per-agent log files (`$ECHO_DATA_DIR/logs/<role>.log`); silent: none. */
+  logFileLevel: LogLevel;
   database: DatabaseConfig;
   /** Redis for the real-time channel; absent: the in-process hub (local only). */
   redisUrl: string | undefined;
@@ -127,6 +129,9 @@ export function parseConfig(env: Env = process.env): Config {
   const logLevel = (env.ECHO_LOG_LEVEL || 'info') as LogLevel;
   if (!LEVELS.includes(logLevel))
     throw new ConfigError('ECHO_LOG_LEVEL', `must be one of ${LEVELS.join(', ')}`);
+  const logFileLevel = (env.ECHO_LOG_FILE_LEVEL || 'info') as LogLevel;
+  if (!LEVELS.includes(logFileLevel))
+    throw new ConfigError('ECHO_LOG_FILE_LEVEL', `must be one of ${LEVELS.join(', ')}`);
   const stage = env.ECHO_STAGE || 'local';
   if (!/^[a-z][a-z0-9-]{0,19}$/.test(stage)) {
     throw new ConfigError(
@@ -156,6 +161,7 @@ export function parseConfig(env: Env = process.env): Config {
     stage,
     region,
     logLevel,
+    logFileLevel,
     database,
     redisUrl: url(env, 'REDIS_URL', ['redis', 'rediss']),
     awsEndpoint,

@@ -7,6 +7,7 @@
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { parseConfig } from '../adapters/config.ts';
 import { type ApiDeps, handleApiRequest } from '../adapters/http/api.ts';
+import { handleMcpHttp, isMcpPath } from '../adapters/mcp/streamable-http.ts';
 import { openSql } from '../adapters/sql/open.ts';
 import type { SqlClient } from '../adapters/sql/port.ts';
 import { EchoError } from '../core/errors.ts';
@@ -69,6 +70,11 @@ export function createApiHandler(deps: () => Promise<ApiDeps>) {
     }
     // Passed as a variable: hosts may know more of the caller than this version of ApiRequest.
     const request = toApiRequest(event);
+    if (isMcpPath(request.path)) {
+      // MCP (Streamable HTTP, stateless, JSON answers) at /mcp/<role>: the adapter answers as is.
+      const mcp = await handleMcpHttp(d, { ...request, headers: event.headers ?? {} });
+      return { statusCode: mcp.status, headers: mcp.headers, body: mcp.body };
+    }
     return toProxyResult(await handleApiRequest(d, request));
   };
 }

@@ -1,9 +1,10 @@
 /** The local runtime's HTTP server: Node's http in front of the host-independent API. */
 
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApiDeps, handleApiRequest, type Principal } from '../adapters/http/api.ts';
+import { handleMcpHttp, isMcpPath } from '../adapters/mcp/streamable-http.ts';
 
 /** Bodies beyond this are refused before they are read whole (the contract's own limit is 256 KB). */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -37,7 +38,13 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
 
 export async function startHttpServer(
   deps: ApiDeps,
-  options: { host: string; port: number; humanToken: string },
+  options: {
+    host: string;
+    port: number;
+    humanToken: string;
+    /** `/events`: the server-sent-events stream (lambdas/local/events-route.ts), streamed, not the API. */
+    events?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+  },
 ): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer(async (req, res) => {
     const send = (status: number, body: unknown) => {
@@ -50,6 +57,8 @@ export async function startHttpServer(
     };
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (options.events && url.pathname.replace(/\/+$/, '') === '/events')
+        return await options.events(req, res, url);
       let body: string | undefined;
       try {
         body = await readBody(req);
@@ -65,6 +74,18 @@ export async function startHttpServer(
         });
         req.resume();
         return;
+      }
+      if (isMcpPath(url.pathname)) {
+        const principal = principalOf(req, options.humanToken);
+        const mcp = await handleMcpHttp(deps, {
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          headers: req.headers,
+          body,
+          principal,
+        });
+        res.writeHead(mcp.status, mcp.headers);
+        return void res.end(mcp.body);
       }
       const response = await handleApiRequest(deps, {
         principal: principalOf(req, options.humanToken),

@@ -11,6 +11,7 @@ import { createInProcessPublisher } from '../adapters/bus/in-process.publisher.t
 import type { EventEnvelope } from '../adapters/bus/port.ts';
 import type { Config } from '../adapters/config.ts';
 import type { Health } from '../adapters/http/api.ts';
+import { agentLogDir, withAgentLogFiles } from '../adapters/log/agent-files.logger.ts';
 import { createJsonLogger } from '../adapters/log/json.logger.ts';
 import { createInProcessHub } from '../adapters/realtime/in-process.realtime.ts';
 import { createRedisPublisher, createRedisSubscriber } from '../adapters/realtime/ioredis.realtime.ts';
@@ -34,6 +35,7 @@ import type { AwsRoute } from './aws/route.ts';
 import { startLocalAwsEndpoint } from './aws/server.ts';
 import { LocalEventBus } from './eventbridge/bus.ts';
 import { eventBridgeRoute } from './eventbridge/route.ts';
+import { createEventsRoute } from './events-route.ts';
 import { startHttpServer } from './http-server.ts';
 
 export interface LocalRuntime {
@@ -56,9 +58,14 @@ export interface RuntimeOptions {
 }
 
 export async function startLocalRuntime(config: Config, options: RuntimeOptions = {}): Promise<LocalRuntime> {
-  const logger = options.logger ?? createJsonLogger({ service: 'echo-local', level: config.logLevel });
+  // Every line with an agent's `role` also goes to $ECHO_DATA_DIR/logs/<role>.log (echoctl logs <role>).
+  const agentLogs = withAgentLogFiles(
+    options.logger ?? createJsonLogger({ service: 'echo-local', level: config.logLevel }),
+    { dir: agentLogDir(config.dataDir), roles: ROLES, level: config.logFileLevel, service: 'echo-local' },
+  );
+  const logger = agentLogs.logger;
   const clock = options.clock ?? systemClock;
-  const cleanup: (() => Promise<unknown>)[] = [];
+  const cleanup: (() => Promise<unknown>)[] = [() => agentLogs.close()];
   const stopAll = async () => {
     for (const fn of cleanup.reverse())
       await fn().catch((e) => logger.warn('shutdown step failed', { error: errorText(e) }));
@@ -162,7 +169,12 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
     const humanToken = config.humanToken ?? localHumanToken(config.dataDir);
     const api = await startHttpServer(
       { ...deps, health },
-      { host: config.host, port: config.port, humanToken },
+      {
+        host: config.host,
+        port: config.port,
+        humanToken,
+        events: createEventsRoute({ store, subscriber, logger }),
+      },
     );
     cleanup.push(() => api.close());
 

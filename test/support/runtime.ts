@@ -37,6 +37,7 @@ export async function startTestRuntime(options: {
     ECHO_PORT: '0',
     ECHO_AWS_PORT: '0',
     ECHO_LOG_LEVEL: 'silent',
+    ECHO_LOG_FILE_LEVEL: 'silent', // no agent log files under .echo/ unless a test asks (with its ECHO_DATA_DIR)
     ECHO_SWEEP_INTERVAL_MS: '3600000',
     ECHO_CATCHUP_INTERVAL_MS: '3600000',
     ECHO_RETRY_BASE_MS: '5',

@@ -2,7 +2,8 @@
  * Redis pub/sub through ioredis. Both sides fail fast while Redis is down (no offline queue: a command
  * either goes out on a live connection or rejects with RealtimeUnavailableError within `timeoutMs`)
  * and reconnect in the background, forever, until closed. The subscriber resubscribes by itself after
- * a reconnect and then calls `onReconnect`, so a consumer can catch up from the database: messages
+ * a reconnect and then calls `onReconnect` (the option, then every listener added with the port's
+ * `onReconnect`), so a consumer can catch up from the database: messages
  * published during the gap are lost, Redis is a hint and never the record.
  */
 import { Redis, type RedisOptions } from 'ioredis';
@@ -185,6 +186,8 @@ export function createRedisSubscriber(url: string, options: RedisSubscriberOptio
     dispatch((e) => e.globs.has(pattern), channel, raw),
   );
 
+  /** Listeners added through onReconnect (per consumer), called after options.onReconnect. */
+  const reconnectListeners = new Set<() => void | Promise<void>>();
   let connectedBefore = false;
   redis.on('ready', async () => {
     if (!connectedBefore) {
@@ -202,6 +205,13 @@ export function createRedisSubscriber(url: string, options: RedisSubscriberOptio
       await options.onReconnect?.();
     } catch (err) {
       log('onReconnect failed', err);
+    }
+    for (const listener of [...reconnectListeners]) {
+      try {
+        await listener();
+      } catch (err) {
+        log('an onReconnect listener failed', err);
+      }
     }
   });
 
@@ -246,10 +256,15 @@ export function createRedisSubscriber(url: string, options: RedisSubscriberOptio
       const subscription: RealtimeSubscription = { close: () => unsubscribe(release()) };
       return subscription;
     },
+    onReconnect(listener) {
+      reconnectListeners.add(listener);
+      return () => void reconnectListeners.delete(listener);
+    },
     async close() {
       for (const entry of entries) entry.active = false;
       entries.clear();
       counts.clear();
+      reconnectListeners.clear();
       await conn.shutdown();
     },
   };

@@ -20,5 +20,12 @@ export interface RealtimeSubscriber {
     patterns: readonly string[],
     handler: (channel: string, payload: unknown) => void,
   ): Promise<RealtimeSubscription>;
+  /**
+   * Optional: calls `listener` each time a lost connection is back and every subscription is active
+   * again (not on the first connect), so a consumer can catch up from the database on what was
+   * published in the gap. Returns a function that removes the listener. An adapter that cannot lose
+   * its connection (the in-process hub) leaves it out.
+   */
+  onReconnect?(listener: () => void | Promise<void>): () => void;
   close(): Promise<void>;
 }
