@@ -7,11 +7,13 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { Decision, DecisionView } from '../lambdas/core/decision-types.ts';
 import type { Message } from '../lambdas/core/messages.ts';
 import type { DeadLetter } from '../lambdas/core/store.ts';
+import type { WorkflowRun } from '../lambdas/core/workflows/types.ts';
 import { ApiError, api, apiBaseUrl, createClient, humanToken } from './client.ts';
 import { registerLogs } from './logs.ts';
 import { addMcpCommand } from './mcp.ts';
 import { runScenario, SCENARIOS } from './scenarios.ts';
 import { registerWatch } from './watch.ts';
+import { registerWorkflowCommands } from './workflows.ts';
 
 const base = apiBaseUrl();
 
@@ -212,6 +214,19 @@ program
     process.stdout.write(`${out.join('\n')}\n`);
   });
 
+/** A workflow run id stands for the approval its paused step waits on; any other id is itself. */
+async function approvalTarget(id: string): Promise<string> {
+  try {
+    const { run } = await api<{ run: WorkflowRun }>(base, 'GET', `/workflow-runs/${encodeURIComponent(id)}`);
+    const waiting = Object.values(run.steps).find((s) => s.status === 'waiting' && s.human && s.waitingOn);
+    if (!waiting) throw new Error(`workflow run ${id} is ${run.status} and waits for no human`);
+    return waiting.waitingOn!.id;
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 404 || error.status === 400)) return id;
+    throw error;
+  }
+}
+
 for (const [verb, approve] of [
   ['approve', true],
   ['reject', false],
@@ -233,7 +248,7 @@ for (const [verb, approve] of [
       const client = createClient(base, { token, human: o.as });
       const { decision } = await client.call<{ decision: DecisionView }>(
         'POST',
-        `/decisions/${encodeURIComponent(id)}/${verb}`,
+        `/decisions/${encodeURIComponent(await approvalTarget(id))}/${verb}`,
         { reason: o.reason },
       );
       if (o.json) return print(decision);
@@ -293,6 +308,7 @@ program
 
 addMcpCommand(program, base);
 registerWatch(program, base);
+registerWorkflowCommands(program, base);
 registerLogs(program);
 
 try {

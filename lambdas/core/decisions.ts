@@ -218,6 +218,32 @@ export async function escalate(
   return escalated;
 }
 
+/**
+ * A question only a human answers (a workflow's pause): a decision owned by `owner` that awaits a
+ * human at once, with its approval item, like any decision escalated above the CEO.
+ */
+export async function requestHumanApproval(
+  ctx: TxContext,
+  input: { owner: Role; initiator: Sender; title: string; reason: string; context: JsonObject },
+): Promise<Decision> {
+  const d = counted(
+    ctx,
+    await ctx.tx.insertDecision({
+      id: ctx.newId(),
+      type: 'human_approval',
+      mode: 'human',
+      status: 'pending',
+      owner: input.owner,
+      initiator: input.initiator,
+      title: input.title,
+      context: input.context,
+      createdAt: ctx.now,
+    }),
+  );
+  await ctx.emit('DecisionCreated', summary(d), channel('created'));
+  return escalate(ctx, d, 'human', input.reason);
+}
+
 /** The superior's turn: an escalated decision reaches its new owner. */
 export async function handleEscalation(ctx: TxContext, role: Role, decisionId: string): Promise<Decision> {
   const d = await ctx.tx.getDecision(decisionId, { lock: true });

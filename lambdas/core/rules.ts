@@ -19,3 +19,29 @@ export function agentRule(role: Role) {
 
 /** The scheduled event that makes an agent catch up on its own pending deliveries. */
 export const CATCH_UP_DETAIL_TYPE = 'CatchUp';
+
+/**
+ * What the workflow coordinator reacts to: replies (a run may wait on one) and decisions that
+ * moved (completed, escalated, or now awaiting a human). Each event is checked against the
+ * database by one indexed lookup; most are for no run and change nothing.
+ */
+export const WORKFLOW_RULES = [
+  {
+    name: 'workflow-replies',
+    pattern: {
+      source: [EVENT_SOURCE],
+      'detail-type': ['MessagePosted'],
+      detail: { type: ['response', 'error'] },
+    },
+  },
+  {
+    name: 'workflow-decisions',
+    pattern: {
+      source: [EVENT_SOURCE],
+      'detail-type': ['DecisionCompleted', 'DecisionEscalated', 'HumanApprovalRequested'],
+    },
+  },
+] as const;
+
+/** The scheduled event that makes the coordinator catch up: lost events, step and run deadlines. */
+export const WORKFLOW_TICK_DETAIL_TYPE = 'WorkflowTick';

@@ -15,6 +15,7 @@ import type {
 } from './decision-types.ts';
 import type { JsonObject, Message, MessageType, OutboxEntry, PostMessageCommand } from './messages.ts';
 import type { Address, Role, Sender } from './roles.ts';
+import type { WorkflowStore, WorkflowStoreTx } from './workflows/types.ts';
 
 /** An outbox row still to publish, with the fan-out it stands for. */
 export interface PendingFanOut {
@@ -81,7 +82,7 @@ export interface MessageQuery {
 }
 
 /** Statements that may run inside one transaction. */
-export interface StoreTx {
+export interface StoreTx extends WorkflowStoreTx {
   /** Message, deliveries and outbox in one statement; a known idempotency key returns the first. */
   insertMessage(
     command: PostMessageCommand,
@@ -136,7 +137,7 @@ export interface DecisionQuery {
   limit: number;
 }
 
-export interface Store extends StoreTx {
+export interface Store extends StoreTx, WorkflowStore {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   listMessages(query: MessageQuery): Promise<Message[]>;
   /** Records a failed attempt on a pending delivery. */

@@ -26,10 +26,14 @@ import { createInMemoryMetrics } from '../core/metrics.ts';
 import { organization } from '../core/organization.ts';
 import { type Clock, errorText, type Logger, sweep } from '../core/pipeline.ts';
 import { ROLES } from '../core/roles.ts';
-import { agentRule, INGEST_RULE } from '../core/rules.ts';
+import { agentRule, INGEST_RULE, WORKFLOW_RULES } from '../core/rules.ts';
+import { WORKFLOWS } from '../core/workflows/builtin/index.ts';
+import { tickWorkflows } from '../core/workflows/coordinator.ts';
+import type { Catalog } from '../core/workflows/engine.ts';
 import { createAgentHandler } from '../handlers/agent.ts';
 import { buildMind, systemClock } from '../handlers/deps.ts';
 import { createIngestHandler } from '../handlers/ingest.ts';
+import { createWorkflowHandler } from '../handlers/workflows.ts';
 import { createDataApiRoute } from './aws/data-api.ts';
 import type { AwsRoute } from './aws/route.ts';
 import { startLocalAwsEndpoint } from './aws/server.ts';
@@ -55,6 +59,8 @@ export interface RuntimeOptions {
   behaviour?: Behaviour;
   logger?: Logger;
   clock?: Clock;
+  /** The workflows the coordinator and the API know; default the built-in ones. */
+  workflows?: Catalog;
 }
 
 export async function startLocalRuntime(config: Config, options: RuntimeOptions = {}): Promise<LocalRuntime> {
@@ -149,6 +155,14 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       registered.push(role);
     }
 
+    const workflows = options.workflows ?? WORKFLOWS;
+    const coordinator = createWorkflowHandler(
+      async () => ({ ...deps, logger: childLogger(logger, { component: 'workflows' }) }),
+      workflows,
+    );
+    for (const rule of WORKFLOW_RULES)
+      bus.addRule({ name: rule.name, pattern: rule.pattern, target: coordinator });
+
     const routes: AwsRoute[] = [eventBridgeRoute(bus)];
     if (config.database.kind === 'node-postgres') {
       const dataApi = createDataApiRoute({ connectionString: config.database.url });
@@ -168,7 +182,7 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
     };
     const humanToken = config.humanToken ?? localHumanToken(config.dataDir);
     const api = await startHttpServer(
-      { ...deps, health },
+      { ...deps, health, workflows },
       {
         host: config.host,
         port: config.port,
@@ -181,6 +195,7 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
     const tick = async () => {
       await sweep(deps);
       await closeDueDecisions(deps);
+      await tickWorkflows(deps, workflows);
       for (const role of ROLES) await catchUp({ ...deps, logger: childLogger(logger, { role }) }, role);
     };
     const sweeper = every(config.sweepIntervalMs, () => sweep(deps), logger, 'sweep');
@@ -192,7 +207,15 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       logger,
       'catch-up',
     );
-    const deadlines = every(config.deadlineIntervalMs, () => closeDueDecisions(deps), logger, 'deadlines');
+    const deadlines = every(
+      config.deadlineIntervalMs,
+      async () => {
+        await closeDueDecisions(deps);
+        await tickWorkflows(deps, workflows);
+      },
+      logger,
+      'deadlines',
+    );
     cleanup.push(
       async () => sweeper.stop(),
       async () => catcher.stop(),

@@ -47,7 +47,7 @@ export const aws = (args: string[], endpoint: string) =>
 export async function npmStart(
   env: Record<string, string>,
   port: number,
-): Promise<{ child: ChildProcess; output: () => string; stop(): Promise<void> }> {
+): Promise<{ child: ChildProcess; output: () => string; stop(): Promise<void>; crash(): Promise<void> }> {
   const child = spawn('npm', ['start'], {
     cwd: root,
     env: { ...process.env, ...env },
@@ -73,11 +73,18 @@ export async function npmStart(
     child,
     output: () => output,
     stop: async () => {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const gone = new Promise((r) => child.once('exit', r));
       process.kill(-child.pid!, 'SIGTERM');
       await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
       if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+    },
+    /** SIGKILL to the whole process group: no shutdown step runs, as in a crash or a power cut. */
+    crash: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      process.kill(-child.pid!, 'SIGKILL');
+      await gone;
     },
   };
 }

@@ -5,6 +5,7 @@
 import { parseConfig } from '../../lambdas/adapters/config.ts';
 import type { Behaviour } from '../../lambdas/core/agent.ts';
 import type { Clock } from '../../lambdas/core/pipeline.ts';
+import type { Catalog } from '../../lambdas/core/workflows/engine.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lambdas/local/runtime.ts';
 import { createTestDatabase } from './services.ts';
 
@@ -30,6 +31,7 @@ export async function startTestRuntime(options: {
   redisUrl?: string | undefined;
   behaviour?: Behaviour;
   clock?: Clock;
+  workflows?: Catalog;
   env?: Record<string, string>;
 }): Promise<TestRuntime> {
   const db = options.database === 'postgres' ? await createTestDatabase() : undefined;
@@ -49,6 +51,7 @@ export async function startTestRuntime(options: {
   const runtime = await startLocalRuntime(config, {
     ...(options.behaviour ? { behaviour: options.behaviour } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.workflows ? { workflows: options.workflows } : {}),
   });
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${runtime.apiUrl}${path}`, {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { fieldOf } from '../../../events/validate.ts';
 import { EchoError, ValidationError } from '../../core/errors.ts';
 import type { PipelineDeps } from '../../core/pipeline.ts';
+import type { Catalog } from '../../core/workflows/engine.ts';
 
 export interface Principal {
   kind: 'human' | 'agent';
@@ -33,9 +34,20 @@ export interface Health {
 
 export interface ApiDeps extends PipelineDeps {
   health(): Promise<Health>;
+  /** The workflows runs may be started of; default the built-in ones. */
+  workflows?: Catalog;
 }
 
 export const json = (status: number, body: unknown): ApiResponse => ({ status, body });
+
+/** The answer to an anonymous caller of a route only an authenticated human may use. */
+export const HUMAN_REQUIRED = json(401, {
+  error: {
+    code: 'Unauthorized',
+    message:
+      'an authenticated human is required: send the human token (echoctl reads it from ECHO_HUMAN_TOKEN or .echo/human-token)',
+  },
+});
 
 export function errorBody(error: EchoError | Error, extra?: Record<string, unknown>) {
   const base: Record<string, unknown> = {

@@ -7,7 +7,7 @@ import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { REGISTRY } from '../../core/org/registry.ts';
 import { ROLES } from '../../core/roles.ts';
 import type { ApiDeps } from './http.ts';
-import { json, limit, parseBody, parseQuery, type Route } from './http.ts';
+import { HUMAN_REQUIRED, json, limit, parseBody, parseQuery, type Route } from './http.ts';
 
 const Uuid = z.uuid('must be a decision or approval id (uuid)');
 const DecisionListQuery = z.object({
@@ -63,15 +63,7 @@ async function view(deps: ApiDeps, decisionId: string): Promise<DecisionView> {
 
 function resolve(approve: boolean): Route['handler'] {
   return async (deps, req, params) => {
-    if (!req.principal) {
-      return json(401, {
-        error: {
-          code: 'Unauthorized',
-          message:
-            'an authenticated human is required: send the human token (echoctl reads it from ECHO_HUMAN_TOKEN or .echo/human-token)',
-        },
-      });
-    }
+    if (!req.principal) return HUMAN_REQUIRED;
     const { reason } = parseBody(Resolution, req.body);
     const target = id(params);
     const principal = req.principal;

@@ -1,4 +1,32 @@
+import type { JsonObject, Message } from '../../core/messages.ts';
+import type { Role } from '../../core/roles.ts';
+import type { Row } from './port.ts';
+
 /** Column values as the domain shows them: timestamps as ISO strings, NULL as null. */
 export const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
 export const isoOrNull = (v: unknown): string | null => (v == null ? null : iso(v));
 export const numOrNull = (v: unknown): number | null => (v == null ? null : Number(v));
+
+export const MESSAGE_COLUMNS = `id, seq, from_role, to_address, type, subject, content, metadata, priority, recipients,
+  idempotency_key, created_at`;
+export const qualified = (alias: string) =>
+  MESSAGE_COLUMNS.split(',')
+    .map((c) => `${alias}.${c.trim()}`)
+    .join(', ');
+
+export function rowToMessage(r: Row): Message {
+  return {
+    id: r.id as string,
+    seq: r.seq as number,
+    from: r.from_role as Message['from'],
+    to: r.to_address as Message['to'],
+    type: r.type as Message['type'],
+    subject: r.subject as string,
+    content: r.content as JsonObject,
+    priority: r.priority as Message['priority'],
+    metadata: r.metadata as Message['metadata'],
+    recipients: r.recipients as Role[],
+    idempotencyKey: (r.idempotency_key as string | null) ?? null,
+    createdAt: iso(r.created_at),
+  };
+}

@@ -4,13 +4,7 @@
  * a single statement or runs inside `transaction`.
  */
 import { SqlError, ValidationError } from '../../core/errors.ts';
-import {
-  fanOut,
-  type JsonObject,
-  type Message,
-  type OutboxEntry,
-  type PostMessageCommand,
-} from '../../core/messages.ts';
+import { fanOut, type OutboxEntry, type PostMessageCommand } from '../../core/messages.ts';
 import type { Role } from '../../core/roles.ts';
 import type {
   ActivityInput,
@@ -25,31 +19,8 @@ import type {
 } from '../../core/store.ts';
 import { orgQueries, orgTxStatements, upsertAgentHealth } from './org.sql.ts';
 import type { Row, SqlClient, SqlExecutor } from './port.ts';
-import { iso, isoOrNull } from './rows.ts';
-
-const MESSAGE_COLUMNS = `id, seq, from_role, to_address, type, subject, content, metadata, priority, recipients,
-  idempotency_key, created_at`;
-const qualified = (alias: string) =>
-  MESSAGE_COLUMNS.split(',')
-    .map((c) => `${alias}.${c.trim()}`)
-    .join(', ');
-
-export function rowToMessage(r: Row): Message {
-  return {
-    id: r.id as string,
-    seq: r.seq as number,
-    from: r.from_role as Message['from'],
-    to: r.to_address as Message['to'],
-    type: r.type as Message['type'],
-    subject: r.subject as string,
-    content: r.content as JsonObject,
-    priority: r.priority as Message['priority'],
-    metadata: r.metadata as Message['metadata'],
-    recipients: r.recipients as Role[],
-    idempotencyKey: (r.idempotency_key as string | null) ?? null,
-    createdAt: iso(r.created_at),
-  };
-}
+import { iso, isoOrNull, MESSAGE_COLUMNS, qualified, rowToMessage } from './rows.ts';
+import { workflowQueries, workflowTxStatements } from './workflows.sql.ts';
 
 function rowToDelivery(r: Row): Delivery {
   return {
@@ -99,6 +70,7 @@ const jsonIds = (ids: readonly (number | string)[]) => JSON.stringify(ids.map(St
 function txStatements(db: SqlExecutor): StoreTx {
   return {
     ...orgTxStatements(db),
+    ...workflowTxStatements(db),
 
     async insertMessage(command: PostMessageCommand, p): Promise<InsertedMessage> {
       const params = {
@@ -218,6 +190,7 @@ export function createSqlStore(sql: SqlClient): Store {
   return {
     ...txStatements(sql),
     ...orgQueries(sql),
+    ...workflowQueries(sql),
 
     transaction: (fn) => sql.transaction((tx) => fn(txStatements(tx))),
 

@@ -64,5 +64,12 @@ export const chroTools: ToolDefinition[] = [
       return { team: i.team, health: risks.length ? 'at risk' : 'healthy', risks };
     },
   ),
+  decisionTool(
+    'approve_job_offer',
+    'Decide the offer to a candidate (budget_usd: the yearly salary)',
+    'hiring',
+    { candidate: Title, position: Title },
+    (i) => `Offer ${i.position} to ${i.candidate}`,
+  ),
   escalationTool('ceo', 'culture'),
 ];

@@ -4,6 +4,7 @@ import {
   allocationTool,
   decisionTool,
   escalationTool,
+  interviewTool,
   Ratio,
   replyTool,
   review,
@@ -63,5 +64,18 @@ export const ctoTools: ToolDefinition[] = [
       return { performance: elite ? 'elite' : low ? 'low' : 'medium', ...i };
     },
   ),
+  decisionTool(
+    'decide_incident_mitigation',
+    'Decide how an incident is mitigated',
+    'infrastructure',
+    {
+      title: Title,
+      mitigation: z
+        .enum(['rollback', 'failover', 'hotfix', 'scale out', 'disable feature'])
+        .default('rollback'),
+    },
+    (i) => `Mitigate ${i.title}: ${i.mitigation}`,
+  ),
+  interviewTool(),
   escalationTool('ceo', 'technology choice'),
 ];

@@ -112,6 +112,25 @@ export function escalationTool(target: Role | 'human', domain: string): ToolDefi
   };
 }
 
+/** An interview scored on three 1-5 marks: who interviews shares the scale, so the scores compare. */
+export function interviewTool(): ToolDefinition {
+  const Mark = z.number().min(1, 'must be from 1 to 5').max(5, 'must be from 1 to 5').default(3);
+  return replyTool(
+    'interview_candidate',
+    'Interview a candidate: technical depth, communication and collaboration, each 1 to 5',
+    { candidate: Title, position: Title, technical: Mark, communication: Mark, collaboration: Mark },
+    (i) => {
+      const average = score((i.technical * 2 + i.communication + i.collaboration) / 4);
+      return {
+        candidate: i.candidate,
+        position: i.position,
+        score: average,
+        recommendation: average >= 3.5 ? 'hire' : 'no hire',
+      };
+    },
+  );
+}
+
 /** A tool that answers from its input alone (analyses, reviews, plans). */
 export function replyTool<S extends z.ZodRawShape>(
   name: string,

@@ -53,5 +53,33 @@ export const operationsHeadTools: ToolDefinition[] = [
     { resource: Title, from_team: z.string().min(1), to_team: z.string().min(1) },
     (i) => `Move ${i.resource} from ${i.from_team} to ${i.to_team}`,
   ),
+  replyTool(
+    'assess_incident',
+    'Assess an incident: its severity, and whether customers and leadership must hear of it',
+    {
+      title: Title,
+      outage: z.boolean().default(false),
+      data_loss: z.boolean().default(false),
+      security: z.boolean().default(false),
+      customers_affected: z.number().int().nonnegative('must not be negative').default(0),
+      degraded_services: z.array(z.string().min(1)).default([]),
+    },
+    (i) => {
+      const severity =
+        i.outage || i.data_loss || i.security || i.customers_affected >= 100
+          ? 'critical'
+          : i.customers_affected > 0
+            ? 'high'
+            : i.degraded_services.length > 0
+              ? 'medium'
+              : 'low';
+      return {
+        title: i.title,
+        severity,
+        customersAffected: i.customers_affected > 0,
+        notifyLeadership: severity === 'critical',
+      };
+    },
+  ),
   escalationTool('ceo', 'operations'),
 ];

@@ -1,6 +1,6 @@
 /** The Senior Architect's tools: system design, technical reviews, technology evaluation, scale, debt. */
 import { z } from 'zod';
-import { decisionTool, escalationTool, replyTool, review, score, Title } from './kit.ts';
+import { decisionTool, escalationTool, interviewTool, replyTool, review, score, Title } from './kit.ts';
 import type { ToolDefinition } from './types.ts';
 
 export const seniorArchitectTools: ToolDefinition[] = [
@@ -89,5 +89,6 @@ export const seniorArchitectTools: ToolDefinition[] = [
         .sort((a, b) => b.payback - a.payback),
     }),
   ),
+  interviewTool(),
   escalationTool('cto', 'technical design'),
 ];

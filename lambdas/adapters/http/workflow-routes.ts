@@ -1,0 +1,109 @@
+/** Workflows on the HTTP API: the catalogue, and runs started, listed, read and cancelled. */
+import { z } from 'zod';
+import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import { WORKFLOWS } from '../../core/workflows/builtin/index.ts';
+import { advance } from '../../core/workflows/coordinator.ts';
+import { allSteps, type Step } from '../../core/workflows/definition.ts';
+import { type Catalog, cancelRun, definitionOf, startRun } from '../../core/workflows/engine.ts';
+import { RUN_STATUSES } from '../../core/workflows/types.ts';
+import { type ApiDeps, HUMAN_REQUIRED, json, limit, parseBody, parseQuery, type Route } from './http.ts';
+
+const RunListQuery = z.object({
+  status: z.enum(RUN_STATUSES, { error: `must be one of ${RUN_STATUSES.join(', ')}` }).optional(),
+  name: z.string().max(100, 'must be at most 100 characters').optional(),
+  limit,
+});
+const StartBody = z
+  .object({
+    input: z.record(z.string(), z.unknown()).default({}),
+    idempotencyKey: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(200, 'must be at most 200 characters')
+      .optional(),
+  })
+  .strict();
+const CancelBody = z.object({
+  reason: z.string().trim().min(1, 'is required: say why').max(2000, 'must be at most 2000 characters'),
+});
+
+function runId(params: Record<string, string>): string {
+  const parsed = z.uuid().safeParse(params.id);
+  if (!parsed.success) throw new ValidationError('id', 'id: must be a workflow run id (uuid)');
+  return parsed.data;
+}
+
+/** A definition as users read it: each step with its kind, its title and what it contains. */
+function outline(steps: readonly Step[]): unknown[] {
+  return steps.map((s) => ({
+    id: s.id,
+    kind: s.kind,
+    ...(s.title ? { title: s.title } : {}),
+    ...(s.kind === 'request' ? { to: s.to, ...(s.tool ? { tool: s.tool } : {}) } : {}),
+    ...(s.kind === 'notify' ? { to: s.to } : {}),
+    ...(s.kind === 'decision'
+      ? { owner: s.owner, participants: typeof s.participants === 'function' ? 'computed' : s.participants }
+      : {}),
+    ...(s.kind === 'branch' ? { steps: outline(s.steps), otherwise: outline(s.otherwise ?? []) } : {}),
+    ...(s.kind === 'parallel' ? { join: s.join ?? 'all', branches: s.branches.map(outline) } : {}),
+  }));
+}
+
+const catalogOf = (deps: ApiDeps): Catalog => deps.workflows ?? WORKFLOWS;
+
+export const workflowRoutes: Route[] = [
+  {
+    method: 'GET',
+    pattern: /^\/workflows$/,
+    handler: async (deps) =>
+      json(200, {
+        workflows: [...catalogOf(deps).values()].map((w) => ({
+          name: w.name,
+          description: w.description,
+          deadlineMinutes: w.deadlineMinutes,
+          stepCount: [...allSteps(w.steps)].length,
+          steps: outline(w.steps),
+        })),
+      }),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/workflows\/(?<name>[^/]+)\/runs$/,
+    handler: async (deps, req, params) => {
+      const def = definitionOf(catalogOf(deps), params.name ?? '');
+      const body = parseBody(StartBody, req.body);
+      const { run, created } = await advance(deps, (ctx) =>
+        startRun(ctx, def, body.input, { idempotencyKey: body.idempotencyKey }),
+      );
+      return json(created ? 201 : 200, { run, created });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/workflow-runs$/,
+    handler: async (deps, req) =>
+      json(200, { runs: await deps.store.listRuns(parseQuery(RunListQuery, req.query)) }),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/workflow-runs\/(?<id>[^/]+)$/,
+    handler: async (deps, _req, params) => {
+      const id = runId(params);
+      const run = await deps.store.getRun(id);
+      if (!run) throw new NotFoundError('workflow run', id);
+      return json(200, { run, definition: outline(definitionOf(catalogOf(deps), run.name).steps) });
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/workflow-runs\/(?<id>[^/]+)\/cancel$/,
+    handler: async (deps, req, params) => {
+      if (!req.principal) return HUMAN_REQUIRED;
+      const id = runId(params);
+      const { reason } = parseBody(CancelBody, req.body);
+      const by = req.principal.id;
+      const run = await advance(deps, (ctx) => cancelRun(ctx, catalogOf(deps), id, { by, reason }));
+      return json(200, { run });
+    },
+  },
+];
