@@ -34,7 +34,7 @@ export function createEcho(app: App, config: EchoInfraConfig, options: { nag?: b
     config,
     stateful,
     stackName: names.stateless,
-    description: `ECHO ${config.stage}: agents, ingest, sweeper, HTTP API, rules, schedules, alarms`,
+    description: `ECHO ${config.stage}: agents, ingest, sweeper, workflows, HTTP API, rules, schedules, alarms`,
     tags,
   });
   stateless.addStackDependency(stateful);

@@ -1,6 +1,6 @@
 /**
  * What runs: the nine agents, ingest, the relay sweeper, the deadlines of collaborative decisions,
- * the HTTP API and the schema migration,
+ * the workflow coordinator, the HTTP API and the schema migration,
  * the rules generated from the role registry, the schedules, the failure queues, alarms and the
  * dashboard. Redeployable at will: everything that keeps data is in the stateful stack.
  */
@@ -36,6 +36,7 @@ export class StatelessStack extends Stack {
   readonly ingest: EchoFunction;
   readonly sweeper: EchoFunction;
   readonly deadlines: EchoFunction;
+  readonly workflows: EchoFunction;
   readonly api: EchoFunction;
   readonly migrate: EchoFunction;
   readonly queues: FailureQueues;
@@ -121,6 +122,18 @@ export class StatelessStack extends Stack {
       placement,
       asyncInvoke,
     });
+    // Workflow runs move on replies, decisions and a tick; the coordinator posts the next steps'
+    // messages (the outbox, then the relay) and asks no model: no Bedrock grant.
+    this.workflows = fn('Workflows', {
+      name: 'workflows',
+      description: `ECHO ${stage}: the workflow coordinator (replies, decisions that moved, WorkflowTick)`,
+      entry: 'lambdas/handlers/workflows.ts',
+      logGroupName: `/echo/${stage}/workflows`,
+      memorySize: 512,
+      timeout: Duration.seconds(55),
+      placement,
+      asyncInvoke,
+    });
     this.api = fn('Api', {
       name: 'api',
       description: `ECHO ${stage}: the HTTP API`,
@@ -141,7 +154,14 @@ export class StatelessStack extends Stack {
       copyIntoBundle: [[MIGRATIONS_DIR, 'migrations']],
     });
 
-    for (const f of [...this.agents.values(), this.ingest, this.sweeper, this.deadlines, this.api]) {
+    for (const f of [
+      ...this.agents.values(),
+      this.ingest,
+      this.sweeper,
+      this.deadlines,
+      this.workflows,
+      this.api,
+    ]) {
       stateful.database.bindTo(f);
       stateful.bus.bindTo(f);
       stateful.realtime.bindTo(f);
@@ -165,6 +185,7 @@ export class StatelessStack extends Stack {
       bus: stateful.bus.bus,
       agents: this.agents,
       ingest: this.ingest,
+      workflows: this.workflows,
       retry,
       defaultBusIngest: config.defaultBusIngest,
     });
@@ -172,6 +193,7 @@ export class StatelessStack extends Stack {
       stage,
       sweeper: this.sweeper,
       deadlines: this.deadlines,
+      workflows: this.workflows,
       agents: this.agents,
       catchUpMinutes: config.catchUpMinutes,
       retry,
@@ -180,8 +202,10 @@ export class StatelessStack extends Stack {
     for (const rule of [
       ...this.routing.agentRules.values(),
       ...this.routing.ingestRules,
+      ...this.routing.workflowRules.values(),
       this.schedules.sweeper,
       this.schedules.deadlines,
+      this.schedules.workflowTick,
       ...this.schedules.catchUp.values(),
     ]) {
       rule.node.addDependency(this.migration.resource);
@@ -202,7 +226,7 @@ export class StatelessStack extends Stack {
         ['invoke-failures', this.queues.invocations],
       ]),
       agents: this.agents,
-      others: [this.ingest, this.sweeper, this.deadlines],
+      others: [this.ingest, this.sweeper, this.deadlines, this.workflows],
     });
   }
 }

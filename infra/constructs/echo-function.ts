@@ -57,10 +57,13 @@ export class EchoFunction extends Construct {
   readonly logGroup: logs.LogGroup;
   readonly placement: FunctionPlacement | undefined;
   readonly functionName: string;
+  /** The handler module, relative to the repository root. */
+  readonly entry: string;
 
   constructor(scope: Construct, id: string, props: EchoFunctionProps) {
     super(scope, id);
     this.functionName = `echo-${props.stage}-${props.name}`;
+    this.entry = props.entry;
     this.placement = props.placement;
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {

@@ -16,7 +16,7 @@ export interface MonitoringProps {
   queues: ReadonlyMap<string, sqs.IQueue>;
   /** The agents by role. */
   agents: ReadonlyMap<string, EchoFunction>;
-  /** The other functions whose errors alarm (ingest, sweeper). */
+  /** The other functions whose errors alarm (ingest, sweeper, deadlines, workflow coordinator). */
   others: readonly EchoFunction[];
 }
 

@@ -1,7 +1,8 @@
 /**
  * The rules, generated from the role registry: one per role on the bus, with exactly the pattern
- * of `agentRule(role)` (lambdas/core/rules.ts, the one the local bus uses too), and the ingest rule
- * with `INGEST_RULE`. Every target retries, then dead-letters to the events queue.
+ * of `agentRule(role)` (lambdas/core/rules.ts, the one the local bus uses too), the ingest rule
+ * with `INGEST_RULE`, and the workflow coordinator's rules with `WORKFLOW_RULES`. Every target
+ * retries, then dead-letters to the events queue.
  */
 import type { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -9,7 +10,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Role } from '../../lambdas/core/roles.ts';
-import { agentRule, INGEST_RULE } from '../../lambdas/core/rules.ts';
+import { agentRule, INGEST_RULE, WORKFLOW_RULES } from '../../lambdas/core/rules.ts';
 import type { EchoFunction } from './echo-function.ts';
 
 export interface TargetRetry {
@@ -41,6 +42,8 @@ export interface EventRoutingProps {
   bus: events.IEventBus;
   agents: ReadonlyMap<Role, EchoFunction>;
   ingest: EchoFunction;
+  /** The workflow coordinator: replies and decisions that moved. */
+  workflows: EchoFunction;
   retry: TargetRetry;
   /** Also route PostMessage commands put on the account's default bus to ingest. */
   defaultBusIngest: boolean;
@@ -49,6 +52,8 @@ export interface EventRoutingProps {
 export class EventRouting extends Construct {
   readonly agentRules = new Map<Role, events.Rule>();
   readonly ingestRules: events.Rule[] = [];
+  /** By rule name (`workflow-replies`, `workflow-decisions`). */
+  readonly workflowRules = new Map<string, events.Rule>();
 
   constructor(scope: Construct, id: string, props: EventRoutingProps) {
     super(scope, id);
@@ -81,6 +86,24 @@ export class EventRouting extends Construct {
           description: 'PostMessage commands put on the default bus (events/samples name no bus) -> ingest',
           eventPattern: toEventPattern(INGEST_RULE.pattern),
           targets: [lambdaTarget(props.ingest, props.retry)],
+        }),
+      );
+    }
+    const workflowRuleDescriptions: Record<(typeof WORKFLOW_RULES)[number]['name'], string> = {
+      'workflow-replies':
+        'MessagePosted responses and errors (a run may wait on the reply) -> workflow coordinator',
+      'workflow-decisions':
+        'Decisions completed, escalated or awaiting a human (a run may wait on one) -> workflow coordinator',
+    };
+    for (const rule of WORKFLOW_RULES) {
+      this.workflowRules.set(
+        rule.name,
+        new events.Rule(this, rule.name, {
+          ruleName: `echo-${props.stage}-${rule.name}`,
+          description: workflowRuleDescriptions[rule.name],
+          eventBus: props.bus,
+          eventPattern: toEventPattern(rule.pattern),
+          targets: [lambdaTarget(props.workflows, props.retry)],
         }),
       );
     }

@@ -1,13 +1,14 @@
 /**
- * The clocks: the relay sweeper and the decisions' deadlines every minute, and each agent's
- * catch-up on its own pending deliveries. Scheduled rules (they live on the account's default bus,
- * as every scheduled rule does); their targets retry and dead-letter like every other target.
+ * The clocks: the relay sweeper, the decisions' deadlines and the workflow coordinator's tick every
+ * minute, and each agent's catch-up on its own pending deliveries. Scheduled rules (they live on the
+ * account's default bus, as every scheduled rule does); their targets retry and dead-letter like
+ * every other target.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
 import type { Role } from '../../lambdas/core/roles.ts';
-import { CATCH_UP_DETAIL_TYPE } from '../../lambdas/core/rules.ts';
+import { CATCH_UP_DETAIL_TYPE, WORKFLOW_TICK_DETAIL_TYPE } from '../../lambdas/core/rules.ts';
 import { dashed } from '../config.ts';
 import type { EchoFunction } from './echo-function.ts';
 import { lambdaTarget, type TargetRetry } from './routing.ts';
@@ -16,26 +17,34 @@ import { lambdaTarget, type TargetRetry } from './routing.ts';
 export const SCHEDULE_SOURCE = 'echo.schedule';
 
 /**
- * The event an agent receives to catch up: an EventBridge envelope whose detail-type is CatchUp
- * (what the agent handler looks at), with the schedule's own id and time.
+ * A scheduled event the system makes for itself: an EventBridge envelope with the given
+ * detail-type (what the handler looks at), with the schedule's own id and time.
  */
-export const catchUpInput = (role: Role) =>
+const scheduledInput = (detailType: string, detail: Record<string, unknown>) =>
   events.RuleTargetInput.fromObject({
     version: '0',
     id: events.EventField.eventId,
-    'detail-type': CATCH_UP_DETAIL_TYPE,
+    'detail-type': detailType,
     source: SCHEDULE_SOURCE,
     account: events.EventField.account,
     time: events.EventField.time,
     region: events.EventField.region,
     resources: [],
-    detail: { role },
+    detail,
   });
+
+/** The event an agent receives to catch up: detail-type CatchUp, the role in the detail. */
+export const catchUpInput = (role: Role) => scheduledInput(CATCH_UP_DETAIL_TYPE, { role });
+
+/** The event that makes the workflow coordinator catch up (lost events, deadlines): WorkflowTick. */
+export const workflowTickInput = () => scheduledInput(WORKFLOW_TICK_DETAIL_TYPE, {});
 
 export interface SchedulesProps {
   stage: string;
   sweeper: EchoFunction;
   deadlines: EchoFunction;
+  /** The workflow coordinator. */
+  workflows: EchoFunction;
   agents: ReadonlyMap<Role, EchoFunction>;
   catchUpMinutes: number;
   retry: TargetRetry;
@@ -44,6 +53,7 @@ export interface SchedulesProps {
 export class Schedules extends Construct {
   readonly sweeper: events.Rule;
   readonly deadlines: events.Rule;
+  readonly workflowTick: events.Rule;
   readonly catchUp = new Map<Role, events.Rule>();
 
   constructor(scope: Construct, id: string, props: SchedulesProps) {
@@ -61,6 +71,12 @@ export class Schedules extends Construct {
       description: 'Every minute: close the collaborative decisions past their deadline',
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [lambdaTarget(props.deadlines, retry)],
+    });
+    this.workflowTick = new events.Rule(this, 'WorkflowTick', {
+      ruleName: `echo-${props.stage}-workflow-tick`,
+      description: 'Every minute: the workflow coordinator catches up (lost events, step and run deadlines)',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [lambdaTarget(props.workflows, retry, workflowTickInput())],
     });
     for (const [role, fn] of props.agents) {
       this.catchUp.set(

@@ -81,25 +81,27 @@ describe('npx cdk synth -c stage=dev, offline, no credentials', () => {
     const fns = Object.values(stateless.Resources).filter(
       (r) =>
         r.Type === 'AWS::Lambda::Function' &&
-        /^echo-dev-(agent-|ingest|sweeper|deadlines|api|migrate$)/.test(r.Properties.FunctionName),
+        /^echo-dev-(agent-|ingest|sweeper|deadlines|workflows|api|migrate$)/.test(r.Properties.FunctionName),
     );
-    expect(fns).toHaveLength(14);
+    expect(fns).toHaveLength(15);
     for (const fn of fns) {
       const bundle = join(assetOf(fn.Properties.FunctionName), 'index.mjs');
       expect(existsSync(bundle), fn.Properties.FunctionName).toBe(true);
       expect(existsSync(`${bundle}.map`)).toBe(true);
     }
     // Loading does no work (dependencies are built on the first event): the module and its handler.
-    const { stdout } = await run(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `const m = await import(${JSON.stringify(join(assetOf('echo-dev-agent-senior-developer'), 'index.mjs'))}); console.log(typeof m.handler);`,
-      ],
-      { env: offlineEnv() },
-    );
-    expect(stdout.trim()).toBe('function');
+    for (const name of ['echo-dev-agent-senior-developer', 'echo-dev-workflows']) {
+      const { stdout } = await run(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(join(assetOf(name), 'index.mjs'))}); console.log(typeof m.handler);`,
+        ],
+        { env: offlineEnv() },
+      );
+      expect(stdout.trim(), name).toBe('function');
+    }
   });
 
   it('the migration bundle carries the migrations', () => {

@@ -37,9 +37,9 @@ describe('localstack=true', () => {
 
   it('functions get DATABASE_URL, REDIS_URL and ECHO_AWS_ENDPOINT for the sidecars, and no Data API', () => {
     const fns = Object.values(stateless.findResources('AWS::Lambda::Function')).filter((f) =>
-      /^echo-dev-(agent|ingest|sweeper|deadlines|api|migrate$)/.test(f.Properties.FunctionName),
+      /^echo-dev-(agent|ingest|sweeper|deadlines|workflows|api|migrate$)/.test(f.Properties.FunctionName),
     );
-    expect(fns).toHaveLength(14);
+    expect(fns).toHaveLength(15);
     for (const f of fns) {
       const env = f.Properties.Environment.Variables;
       expect(env.DATABASE_URL, f.Properties.FunctionName).toBe('postgres://echo:echo@postgres:5432/echo');
@@ -57,7 +57,9 @@ describe('localstack=true', () => {
   });
 
   it('keeps the rules, the schedules, the queues and the migration', () => {
-    expect(Object.keys(stateless.findResources('AWS::Events::Rule'))).toHaveLength(22);
+    // Per role: its rule and its catch-up (18); ingest on the bus and on the default bus; the sweeper,
+    // the deadlines; the workflow coordinator's two rules and its tick.
+    expect(Object.keys(stateless.findResources('AWS::Events::Rule'))).toHaveLength(25);
     stateless.resourceCountIs('AWS::SQS::Queue', 2);
     stateless.resourceCountIs('Custom::EchoSchemaMigration', 1);
   });

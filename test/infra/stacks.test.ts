@@ -8,7 +8,13 @@ import { DEFAULT_BEDROCK_MODEL } from '../../infra/config.ts';
 import { DATA_API_ACTIONS } from '../../infra/constructs/database.ts';
 import { METRICS, METRICS_NAMESPACE } from '../../lambdas/core/metrics.ts';
 import { ROLES } from '../../lambdas/core/roles.ts';
-import { agentRule, CATCH_UP_DETAIL_TYPE, INGEST_RULE } from '../../lambdas/core/rules.ts';
+import {
+  agentRule,
+  CATCH_UP_DETAIL_TYPE,
+  INGEST_RULE,
+  WORKFLOW_RULES,
+  WORKFLOW_TICK_DETAIL_TYPE,
+} from '../../lambdas/core/rules.ts';
 import { synth } from './synth.ts';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
@@ -18,6 +24,7 @@ let stateless: Template;
 let functions: Record<string, Resource>;
 let byName: Map<string, [string, Resource]>;
 let policies: Record<string, Resource>;
+let workflowsEntry: string;
 
 const dashed = (role: string) => role.replaceAll('_', '-');
 const AGENT_NAMES = ROLES.map((r) => `echo-dev-agent-${dashed(r)}`);
@@ -25,10 +32,26 @@ const OTHER_NAMES = [
   'echo-dev-ingest',
   'echo-dev-sweeper',
   'echo-dev-deadlines',
+  'echo-dev-workflows',
   'echo-dev-api',
   'echo-dev-migrate',
 ];
-const BOUND = [...AGENT_NAMES, 'echo-dev-ingest', 'echo-dev-sweeper', 'echo-dev-deadlines', 'echo-dev-api'];
+const BOUND = [
+  ...AGENT_NAMES,
+  'echo-dev-ingest',
+  'echo-dev-sweeper',
+  'echo-dev-deadlines',
+  'echo-dev-workflows',
+  'echo-dev-api',
+];
+/** The functions invoked asynchronously (by rules and schedules): retries, then invoke-failures. */
+const ASYNC = [
+  ...AGENT_NAMES,
+  'echo-dev-ingest',
+  'echo-dev-sweeper',
+  'echo-dev-deadlines',
+  'echo-dev-workflows',
+];
 
 /** The statements of the policy attached to a function's role. */
 function statementsOf(functionName: string): any[] {
@@ -43,6 +66,7 @@ const actionsOf = (s: any): string[] => [s.Action].flat();
 
 beforeAll(() => {
   const s = synth({ stage: 'dev' });
+  workflowsEntry = s.stateless.workflows.entry;
   stateful = s.statefulTemplate;
   stateless = s.statelessTemplate;
   functions = stateless.findResources('AWS::Lambda::Function') as Record<string, Resource>;
@@ -51,7 +75,7 @@ beforeAll(() => {
 }, 120_000);
 
 describe('functions', () => {
-  it('are the nine agents, ingest, the sweeper, the deadlines, the API and the migration (and its provider)', () => {
+  it('are the nine agents, ingest, the sweeper, the deadlines, the workflow coordinator, the API and the migration (and its provider)', () => {
     for (const name of [...AGENT_NAMES, ...OTHER_NAMES]) expect(byName.has(name), name).toBe(true);
     expect([...byName.keys()].sort()).toEqual(
       [...AGENT_NAMES, ...OTHER_NAMES, 'echo-dev-migrate-provider'].sort(),
@@ -88,6 +112,25 @@ describe('functions', () => {
     }
   });
 
+  it('the workflow coordinator: lambdas/handlers/workflows.ts (its handler), in the VPC, its own log group', async () => {
+    expect(workflowsEntry).toBe('lambdas/handlers/workflows.ts');
+    const module = await import('../../lambdas/handlers/workflows.ts');
+    expect(typeof module.handler).toBe('function');
+    const [, fn] = byName.get('echo-dev-workflows')!;
+    expect(fn.Properties).toMatchObject({
+      Handler: 'index.handler',
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+    });
+    expect(fn.Properties.VpcConfig.SubnetIds).toHaveLength(2);
+    const groups = stateless.findResources('AWS::Logs::LogGroup');
+    expect(groups[fn.Properties.LoggingConfig.LogGroup.Ref]!.Properties).toMatchObject({
+      LogGroupName: '/echo/dev/workflows',
+      RetentionInDays: 14,
+    });
+  });
+
   it('each function has the settings the handlers read', () => {
     for (const name of BOUND) {
       const env = byName.get(name)![1].Properties.Environment.Variables;
@@ -118,7 +161,10 @@ describe('functions', () => {
 
   it('asynchronously invoked functions retry, then go to the invoke-failures queue', () => {
     const configs = Object.values(stateless.findResources('AWS::Lambda::EventInvokeConfig'));
-    expect(configs).toHaveLength(ROLES.length + 3);
+    expect(configs).toHaveLength(ASYNC.length);
+    expect(configs.map((c) => c.Properties.FunctionName.Ref).sort()).toEqual(
+      ASYNC.map((name) => byName.get(name)![0]).sort(),
+    );
     for (const c of configs) {
       expect(c.Properties).toMatchObject({
         MaximumRetryAttempts: 2,
@@ -180,9 +226,50 @@ describe('rules', () => {
     }
   });
 
+  it('the workflow coordinator: one rule per WORKFLOW_RULES entry on the echo-dev bus, with exactly its pattern', () => {
+    expect(WORKFLOW_RULES).toHaveLength(2);
+    for (const { name, pattern } of WORKFLOW_RULES) {
+      const rule = named(`echo-dev-${name}`);
+      expect(rule, name).toBeDefined();
+      expect(rule.Properties.EventPattern).toEqual(pattern);
+      expect(JSON.stringify(rule.Properties.EventBusName)).toContain('Bus');
+      expect(rule.Properties.Targets).toHaveLength(1);
+      expect(rule.Properties.Targets[0].Arn).toEqual({
+        'Fn::GetAtt': [byName.get('echo-dev-workflows')![0], 'Arn'],
+      });
+    }
+    // Nothing else reaches the coordinator but its tick.
+    const toCoordinator = Object.values(rules).filter((r) =>
+      r.Properties.Targets.some(
+        (t: any) => t.Arn['Fn::GetAtt']?.[0] === byName.get('echo-dev-workflows')![0],
+      ),
+    );
+    expect(toCoordinator.map((r) => r.Properties.Name).sort()).toEqual(
+      [...WORKFLOW_RULES.map((r) => `echo-dev-${r.name}`), 'echo-dev-workflow-tick'].sort(),
+    );
+  });
+
+  it('the workflow coordinator ticks every minute with a WorkflowTick event', () => {
+    const rule = named('echo-dev-workflow-tick');
+    expect(rule.Properties.ScheduleExpression).toBe('rate(1 minute)');
+    expect(rule.Properties.EventBusName).toBeUndefined();
+    const target = rule.Properties.Targets[0];
+    expect(target.Arn).toEqual({ 'Fn::GetAtt': [byName.get('echo-dev-workflows')![0], 'Arn'] });
+    expect(target.InputTransformer.InputPathsMap).toMatchObject({ id: '$.id', time: '$.time' });
+    const template = JSON.parse(target.InputTransformer.InputTemplate.replace(/<[a-z-]+>/g, '"x"'));
+    expect(template).toMatchObject({
+      version: '0',
+      'detail-type': WORKFLOW_TICK_DETAIL_TYPE,
+      source: 'echo.schedule',
+      detail: {},
+    });
+  });
+
   it('every target has a retry policy and the events dead-letter queue', () => {
     const all = Object.values(rules);
-    expect(all).toHaveLength(ROLES.length * 2 + 4);
+    // Per role: its rule and its catch-up; ingest (bus, default bus); sweeper, deadlines;
+    // the coordinator's rules and its tick.
+    expect(all).toHaveLength(ROLES.length * 2 + 4 + WORKFLOW_RULES.length + 1);
     for (const rule of all) {
       for (const target of rule.Properties.Targets) {
         expect(target.RetryPolicy.MaximumRetryAttempts, rule.Properties.Name).toBeGreaterThan(0);
@@ -221,7 +308,7 @@ describe('dead letters and alarms', () => {
     }
   });
 
-  it('every dead-letter queue alarms on a visible message; every agent alarms on an error', () => {
+  it('every dead-letter queue alarms on a visible message; every agent and asynchronous function alarms on an error', () => {
     const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm'));
     const byAlarm = new Map(alarms.map((a) => [a.Properties.AlarmName, a.Properties]));
     for (const name of ['events-dlq', 'invoke-failures']) {
@@ -232,14 +319,12 @@ describe('dead letters and alarms', () => {
         Threshold: 0,
       });
     }
-    for (const role of ROLES) {
-      expect(byAlarm.get(`echo-dev-agent-${dashed(role)}-errors`)).toMatchObject({
+    for (const name of ASYNC) {
+      expect(byAlarm.get(`${name}-errors`), name).toMatchObject({
         MetricName: 'Errors',
         Namespace: 'AWS/Lambda',
         Threshold: 0,
-        Dimensions: [
-          { Name: 'FunctionName', Value: { Ref: byName.get(`echo-dev-agent-${dashed(role)}`)![0] } },
-        ],
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: byName.get(name)![0] } }],
       });
     }
   });
@@ -253,6 +338,11 @@ describe('dead letters and alarms', () => {
     }
     expect(body).toContain('ApproximateNumberOfMessagesVisible');
     expect(body).toContain('Duration');
+    // The alarms' status, the coordinator's among them.
+    const [alarmId] = Object.entries(stateless.findResources('AWS::CloudWatch::Alarm')).find(
+      ([, a]) => a.Properties.AlarmName === 'echo-dev-workflows-errors',
+    )!;
+    expect(body).toContain(alarmId);
   });
 });
 
@@ -341,6 +431,17 @@ describe('IAM, scoped', () => {
     for (const name of OTHER_NAMES) {
       expect(JSON.stringify(statementsOf(name))).not.toContain('bedrock:');
     }
+  });
+
+  it('the workflow coordinator: the Data API, PutEvents and the secret like the others, and no model', () => {
+    const statements = statementsOf('echo-dev-workflows');
+    expect(statements.flatMap(actionsOf)).toEqual(
+      expect.arrayContaining([...DATA_API_ACTIONS, 'events:PutEvents', 'secretsmanager:GetSecretValue']),
+    );
+    expect(statements.flatMap(actionsOf)).not.toContain('bedrock:InvokeModel');
+    expect(JSON.stringify(statements)).not.toContain('bedrock');
+    const env = byName.get('echo-dev-workflows')![1].Properties.Environment.Variables;
+    expect(env.ECHO_LLM_PROVIDER).toBeUndefined();
   });
 
   it('no "*" resource but the network-interface actions of functions in the VPC and X-Ray\'s trace upload', () => {
