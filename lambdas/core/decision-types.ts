@@ -82,7 +82,8 @@ export interface StoredVote {
 export interface HumanApproval {
   id: string;
   decisionId: string;
-  status: 'pending' | 'approved' | 'rejected';
+  /** `withdrawn`: the workflow that asked ended first; nobody may resolve it any more. */
+  status: 'pending' | 'approved' | 'rejected' | 'withdrawn';
   reason: string;
   principal: string | null;
   resolution: string | null;

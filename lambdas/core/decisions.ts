@@ -244,6 +244,29 @@ export async function requestHumanApproval(
   return escalate(ctx, d, 'human', input.reason);
 }
 
+/**
+ * Withdraws a pending approval item whose asker (a workflow run) no longer waits for it: it leaves
+ * the inbox and its decision expires. A human resolving it afterwards is told why it is gone.
+ */
+export async function withdrawApproval(ctx: TxContext, decisionId: string, reason: string): Promise<void> {
+  const approval = await ctx.tx.getApproval(decisionId, { lock: true });
+  if (approval?.status !== 'pending') return;
+  const d = await ctx.tx.getDecision(decisionId, { lock: true });
+  if (!d) throw new NotFoundError('decision', decisionId);
+  await ctx.tx.resolveApproval(approval.id, {
+    status: 'withdrawn',
+    principal: 'system',
+    resolution: reason,
+    now: ctx.now,
+  });
+  const done = await update(ctx, d, {
+    status: 'expired',
+    reason: `withdrawn: ${reason}`,
+    completedAt: ctx.now,
+  });
+  await ctx.emit('DecisionCompleted', summary(done), channel('completed'));
+}
+
 /** The superior's turn: an escalated decision reaches its new owner. */
 export async function handleEscalation(ctx: TxContext, role: Role, decisionId: string): Promise<Decision> {
   const d = await ctx.tx.getDecision(decisionId, { lock: true });

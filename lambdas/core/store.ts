@@ -113,7 +113,7 @@ export interface StoreTx extends WorkflowStoreTx {
   getApproval(idOrDecisionId: string, options?: { lock?: boolean }): Promise<HumanApproval | undefined>;
   resolveApproval(
     id: string,
-    r: { status: 'approved' | 'rejected'; principal: string; resolution: string; now: Date },
+    r: { status: 'approved' | 'rejected' | 'withdrawn'; principal: string; resolution: string; now: Date },
   ): Promise<HumanApproval | undefined>;
 
   putMemory(memory: {

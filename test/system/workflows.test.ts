@@ -208,7 +208,7 @@ describe.runIf(hasServices)('built-in workflows on the local runtime', () => {
     expect(await requestsOf(id)).toEqual({ hiring_request: 1 });
   });
 
-  it('a cancelled run stops: approving what it waited on afterwards changes nothing', async () => {
+  it('a cancelled run stops and withdraws the approval it waited on', async () => {
     const id = await start('hiring', HIRE);
     const paused = await until(id, 'paused');
     const anonymous = await call('POST', `/workflow-runs/${id}/cancel`, { reason: 'no' });
@@ -226,14 +226,16 @@ describe.runIf(hasServices)('built-in workflows on the local runtime', () => {
     });
     const stopped = await getRun(id);
     expect(stopped.steps.candidates.status).toBe('cancelled');
-    // the approval item is still a human's to resolve, but the run no longer listens
-    const late = await call(
-      'POST',
-      `/decisions/${paused.steps.candidates.waitingOn.id}/approve`,
-      { reason: 'too late' },
-      true,
-    );
-    expect(late.status).toBe(200);
+    // its approval item left the inbox: approving it now is refused, with the reason
+    const decisionId = paused.steps.candidates.waitingOn.id;
+    const item = (await call('GET', `/decisions/${decisionId}`)).body.decision;
+    expect(item).toMatchObject({ status: 'expired', approval: { status: 'withdrawn', principal: 'system' } });
+    expect(item.approval.resolution).toMatch(/ended \(cancelled\): cancelled by human:[\w.-]+: budget moved/);
+    const pending = (await call('GET', '/approvals?status=pending')).body.approvals;
+    expect(pending.map((a: any) => a.decisionId)).not.toContain(decisionId);
+    const late = await call('POST', `/decisions/${decisionId}/approve`, { reason: 'too late' }, true);
+    expect(late.status).toBe(400);
+    expect(late.body.error.message).toMatch(/already withdrawn by system/);
     await rt.bus.idle();
     await rt.tick();
     const after = await getRun(id);

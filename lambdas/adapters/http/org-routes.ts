@@ -17,7 +17,9 @@ const DecisionListQuery = z.object({
 });
 const ApprovalListQuery = z.object({
   status: z
-    .enum(['pending', 'approved', 'rejected'], { error: 'must be pending, approved or rejected' })
+    .enum(['pending', 'approved', 'rejected', 'withdrawn'], {
+      error: 'must be pending, approved, rejected or withdrawn',
+    })
     .optional(),
   limit,
 });

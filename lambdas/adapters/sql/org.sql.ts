@@ -214,7 +214,7 @@ export function orgTxStatements(db: SqlExecutor) {
 
     async resolveApproval(
       id: string,
-      r: { status: 'approved' | 'rejected'; principal: string; resolution: string; now: Date },
+      r: { status: 'approved' | 'rejected' | 'withdrawn'; principal: string; resolution: string; now: Date },
     ) {
       const { rows } = await db.query(
         `UPDATE human_approvals SET status = :status, principal = :principal, resolution = :resolution,

@@ -9,7 +9,7 @@
  */
 import type { TxContext } from '../agent.ts';
 import type { Decision } from '../decision-types.ts';
-import { ConflictError, openCollaborative, requestHumanApproval } from '../decisions.ts';
+import { ConflictError, openCollaborative, requestHumanApproval, withdrawApproval } from '../decisions.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { JsonObject, Message } from '../messages.ts';
 import { superiorOf } from '../org/registry.ts';
@@ -156,6 +156,8 @@ async function abandon(d: Draft, steps: readonly Step[]) {
     const st = d.steps[step.id];
     if (st?.status === 'waiting' && st.waitingOn) {
       await d.ctx.tx.deleteWait(st.waitingOn.kind, st.waitingOn.id);
+      if (step.kind === 'approval')
+        await withdrawApproval(d.ctx, st.waitingOn.id, `workflow run ${d.run.id} no longer needs it`);
       setStep(d, step, {
         status: 'cancelled',
         waitingOn: undefined,
@@ -401,6 +403,8 @@ async function transition(
     await ctx.tx.deleteRunWaits(run.id);
     for (const step of allSteps(def.steps)) {
       const st = d.steps[step.id];
+      if (step.kind === 'approval' && st?.status === 'waiting' && st.waitingOn)
+        await withdrawApproval(ctx, st.waitingOn.id, `workflow run ${run.id} ended (${status}): ${error}`);
       if (st?.status === 'waiting' || st?.status === 'running')
         setStep(d, step, {
           status: 'cancelled',

@@ -21,3 +21,9 @@ CREATE TABLE workflow_waits (
 );
 CREATE INDEX workflow_waits_run ON workflow_waits (run_id);
 CREATE INDEX workflow_waits_deadline ON workflow_waits (deadline_at) WHERE deadline_at IS NOT NULL;
+
+-- A workflow that ends while it waits for a human withdraws its approval item: it leaves the inbox,
+-- and approving it later is refused with the reason rather than silently ignored.
+ALTER TABLE human_approvals DROP CONSTRAINT human_approvals_status_check;
+ALTER TABLE human_approvals ADD CONSTRAINT human_approvals_status_check
+  CHECK (status IN ('pending', 'approved', 'rejected', 'withdrawn'));
