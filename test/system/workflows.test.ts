@@ -157,6 +157,28 @@ describe.runIf(hasServices)('built-in workflows on the local runtime', () => {
     expect(run.context.steps.cto_approval).toBeUndefined();
   });
 
+  it('a step whose decision climbs to a human pauses the run; the approval resumes it where it stopped', async () => {
+    const id = await start('feature-development', { ...MOBILE_DASHBOARD, budget_usd: 2_000_000 });
+    const paused = await until(id, 'paused');
+    // PM ($200k) -> CTO ($500k) -> CEO ($1M) -> a human: the step follows the chain and waits
+    expect(paused.steps.requirements).toMatchObject({ status: 'waiting', human: true });
+    const chain = (await call('GET', `/decisions/${paused.steps.requirements.waitingOn.id}`)).body.decision
+      .chain;
+    expect(chain.map((d: any) => d.owner)).toEqual(['product_manager', 'cto', 'ceo']);
+    expect(paused.steps.feasibility).toBeUndefined();
+    const approved = await echoctl(['approve', id, '--reason', 'the board funds it'], rt.apiUrl, env());
+    expect(approved.code, approved.stderr).toBe(0);
+    // the CTO's approval climbs again and pauses again
+    const again = await until(id, 'paused', 'completed', 'failed');
+    expect(again.status).toBe('paused');
+    expect(again.context.steps.requirements).toMatchObject({ status: 'approved', owner: 'ceo' });
+    expect(again.steps.cto_approval).toMatchObject({ status: 'waiting', human: true });
+    expect((await echoctl(['approve', id, '--reason', 'still funded'], rt.apiUrl, env())).code).toBe(0);
+    const run = await until(id, 'completed', 'failed', 'cancelled');
+    expect(run.status).toBe('completed');
+    expect(await requestsOf(id)).toMatchObject({ requirements: 1, cto_approval: 1, quality_gate: 1 });
+  });
+
   it('hiring: the CHRO reviews, the run pauses for candidates, a human resumes it, two interviews, the offer', async () => {
     const id = await start('hiring', HIRE);
     const paused = await until(id, 'paused');
