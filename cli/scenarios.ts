@@ -480,6 +480,107 @@ async function badInput(run: Run): Promise<void> {
   run.check('the messages table is unchanged', (await latest()) === before);
 }
 
+/** A workflow run as the API shows it (the fields the scenarios read). */
+interface RunView {
+  id: string;
+  status: string;
+  steps: Record<string, { status: string; startedAt: string; completedAt?: string; human?: boolean }>;
+  context: { steps: Record<string, Record<string, unknown>> };
+}
+
+async function runUntil(run: Run, id: string, statuses: string[]): Promise<RunView> {
+  let last = '';
+  return run.waitFor(`workflow run ${id} to be ${statuses.join(' or ')}`, async () => {
+    const { run: r } = await run.client.call<{ run: RunView }>('GET', `/workflow-runs/${id}`);
+    const done = Object.entries(r.steps)
+      .filter(([, s]) => s.completedAt)
+      .map(([step]) => step);
+    if (done.join() !== last) run.progress(`steps done: ${done.join(', ')}`);
+    last = done.join();
+    return statuses.includes(r.status) ? r : undefined;
+  });
+}
+
+async function startWorkflow(run: Run, name: string, input: unknown): Promise<string> {
+  const { run: r } = await run.client.call<{ run: RunView }>('POST', `/workflows/${name}/runs`, { input });
+  run.data.runId = r.id;
+  run.progress(`started ${name} ${r.id}`);
+  return r.id;
+}
+
+const after = (r: RunView, later: string, earlier: string) =>
+  (r.steps[later]?.startedAt ?? '') >= (r.steps[earlier]?.completedAt ?? '~');
+
+async function featureDevelopment(run: Run): Promise<void> {
+  const id = await startWorkflow(run, 'feature-development', {
+    feature: 'Mobile App Dashboard',
+    priority: 'high',
+    budget_usd: 150_000,
+    complexity: 'high',
+    users: 50_000,
+  });
+  const r = await runUntil(run, id, ['completed', 'failed', 'cancelled']);
+  run.check('the run completes', r.status === 'completed', r);
+  const order = ['requirements', 'feasibility', 'cto_approval', 'design', 'quality_gate', 'release'];
+  run.check(
+    'requirements, feasibility, CTO approval (complexity high), design, quality gate and release in order',
+    order.every((s, i) => r.steps[s]?.status === 'completed' && (i === 0 || after(r, s, order[i - 1]!))),
+    r.steps,
+  );
+  run.check(
+    'implementation and test plan run in parallel, and the quality gate waits for both',
+    after(r, 'quality_gate', 'implementation') && after(r, 'quality_gate', 'test_plan'),
+    r.steps,
+  );
+  const release = r.context.steps.release ?? {};
+  const decision = await run.decision(String(release.decisionId));
+  run.check(
+    'the release is a collaborative decision of PM, architect and test lead',
+    decision.mode === 'collaborative' &&
+      [...decision.participants].sort().join() === 'product_manager,senior_architect,test_lead',
+    decision,
+  );
+  run.check('the release is approved by vote', decision.status === 'approved', decision.status);
+}
+
+async function hiring(run: Run): Promise<void> {
+  const id = await startWorkflow(run, 'hiring', {
+    position: 'Senior Backend Engineer',
+    budget_usd: 180_000,
+    candidate: 'Ada',
+  });
+  const paused = await runUntil(run, id, ['paused', 'completed', 'failed', 'cancelled']);
+  run.check(
+    'the CHRO reviews budget and headcount',
+    paused.context.steps.hiring_request?.owner === 'chro',
+    paused,
+  );
+  run.check(
+    'the run pauses "waiting for qualified candidates"',
+    paused.status === 'paused' && paused.steps.candidates?.human === true,
+    paused.status,
+  );
+  const waiting = paused.steps.candidates as { waitingOn?: { id: string } } | undefined;
+  run.progress('a human resumes it');
+  await run.client.call('POST', `/decisions/${waiting?.waitingOn?.id}/approve`, {
+    reason: 'qualified candidates found',
+  });
+  const r = await runUntil(run, id, ['completed', 'failed', 'cancelled']);
+  run.check('the run completes once a human resumes it', r.status === 'completed', r);
+  run.check(
+    'CTO and architect interview in parallel before the offer',
+    r.steps.cto_interview?.startedAt === r.steps.architect_interview?.startedAt &&
+      after(r, 'offer', 'cto_interview') &&
+      after(r, 'offer', 'architect_interview'),
+    r.steps,
+  );
+  run.check(
+    'the CHRO makes the offer decision',
+    r.context.steps.offer?.owner === 'chro',
+    r.context.steps.offer,
+  );
+}
+
 export const SCENARIOS: { name: string; description: string; run: (run: Run) => Promise<void> }[] = [
   {
     name: 'authority-ladder',
@@ -510,6 +611,16 @@ export const SCENARIOS: { name: string; description: string; run: (run: Run) => 
     name: 'bad-input',
     description: 'malformed commands rejected, dead-lettered, nothing written',
     run: badInput,
+  },
+  {
+    name: 'feature-development',
+    description: 'a workflow: requirements to release vote, with a CTO branch and a parallel build',
+    run: featureDevelopment,
+  },
+  {
+    name: 'hiring',
+    description: 'a workflow that pauses for a human and resumes on approval',
+    run: hiring,
   },
   {
     name: 'catch-up',
