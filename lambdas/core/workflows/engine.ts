@@ -87,9 +87,16 @@ function setStep(d: Draft, step: Step, patch: Partial<StepState>): StepState {
   return next;
 }
 
-function finish(d: Draft, step: Step, status: 'completed' | 'failed' | 'timed_out', output?: JsonObject) {
+function finish(
+  d: Draft,
+  step: Step,
+  status: 'completed' | 'failed' | 'timed_out',
+  output?: JsonObject,
+  error?: string,
+) {
   setStep(d, step, {
     status,
+    error,
     completedAt: d.ctx.now.toISOString(),
     waitingOn: undefined,
     human: undefined,
@@ -310,8 +317,7 @@ async function followDecision(d: Draft, step: Step, decisionId: string, deadline
     decision = child;
   }
   if (!decision) {
-    finish(d, step, 'failed');
-    setStep(d, step, { error: `decision ${decisionId} not found` });
+    finish(d, step, 'failed', undefined, `decision ${decisionId} not found`);
     return;
   }
   const base = d.context.steps[step.id] ?? {};
@@ -322,8 +328,8 @@ async function followDecision(d: Draft, step: Step, decisionId: string, deadline
       return;
     }
     if ('requireApproval' in step && step.requireApproval && decision.status !== 'approved') {
-      finish(d, step, 'failed', decisionOutput(decision, base));
-      setStep(d, step, { error: `decision ${decision.id} was ${decision.status}: ${decision.reason ?? ''}` });
+      const why = `decision ${decision.id} was ${decision.status}: ${decision.reason ?? ''}`;
+      finish(d, step, 'failed', decisionOutput(decision, base), why);
       return;
     }
     finish(d, step, 'completed', decisionOutput(decision, base));
@@ -338,11 +344,9 @@ async function followDecision(d: Draft, step: Step, decisionId: string, deadline
 /** A reply reached a waiting request step: its output, a failure, or a decision to wait for. */
 async function applyReply(d: Draft, step: Step, reply: Message, deadlineAt: Date | null) {
   if (reply.type === 'error') {
-    finish(d, step, 'failed', reply.content);
     const error = reply.content.error as { message?: unknown } | string | undefined;
-    setStep(d, step, {
-      error: String((typeof error === 'object' ? error?.message : error) ?? JSON.stringify(reply.content)),
-    });
+    const why = (typeof error === 'object' ? error?.message : error) ?? JSON.stringify(reply.content);
+    finish(d, step, 'failed', reply.content, String(why));
     return;
   }
   const decisionId = reply.content.decisionId;
@@ -560,10 +564,14 @@ export async function timeOutWait(
         return;
       }
     }
-    finish(d, step, 'timed_out');
-    setStep(d, step, {
-      error: `no ${kind === 'reply' ? 'reply' : 'outcome'} within ${minutes} minutes${attempts > 1 ? ` (${attempts} attempts)` : ''}`,
-    });
+    const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
+    finish(
+      d,
+      step,
+      'timed_out',
+      undefined,
+      `no ${kind === 'reply' ? 'reply' : 'outcome'} within ${minutes} minutes${tries}`,
+    );
   });
 }
 
