@@ -8,6 +8,7 @@ import type { Decision, DecisionView } from '../lambdas/core/decision-types.ts';
 import type { Message } from '../lambdas/core/messages.ts';
 import type { DeadLetter } from '../lambdas/core/store.ts';
 import type { WorkflowRun } from '../lambdas/core/workflows/types.ts';
+import { jsonObject, positiveInt, print } from './args.ts';
 import { ApiError, api, apiBaseUrl, createClient, humanToken } from './client.ts';
 import { registerLogs } from './logs.ts';
 import { addMcpCommand } from './mcp.ts';
@@ -17,26 +18,6 @@ import { registerWorkflowCommands } from './workflows.ts';
 
 const base = apiBaseUrl();
 
-function jsonObject(value: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new InvalidArgumentError('must be JSON, e.g. \'{"budget_usd": 100000}\'');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new InvalidArgumentError('must be a JSON object');
-  return parsed as Record<string, unknown>;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1000)
-    throw new InvalidArgumentError('must be an integer from 1 to 1000');
-  return n;
-}
-
-const print = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 const short = (id: string) => id.slice(0, 8);
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { isRole, ROLES } from '../lambdas/core/roles.ts';
+import { sleep } from './sse.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -100,17 +101,6 @@ interface LogsOptions {
   write(text: string): void;
   note(text: string): void;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /** The local files: prints what is there (from --since), then with --follow what gets appended. */
 async function localLogs(o: LogsOptions, dataDir: string, pollMs: number): Promise<void> {

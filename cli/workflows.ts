@@ -4,6 +4,7 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import type { StepState, WorkflowRun } from '../lambdas/core/workflows/types.ts';
+import { jsonObject, positiveInt, print } from './args.ts';
 import { api, createClient, humanToken } from './client.ts';
 
 /** A definition's outline, as GET /workflows and GET /workflow-runs/:id give it. */
@@ -36,24 +37,11 @@ const MARK: Record<StepState['status'] | 'pending', string> = {
   pending: ' ',
 };
 
-const print = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 const time = (iso: string) => iso.slice(0, 19).replace('T', ' ');
-const seconds = (from: string, to: string) =>
+const elapsed = (from: string, to: string) =>
   `${((new Date(to).getTime() - new Date(from).getTime()) / 1000).toFixed(1)}s`;
 
-function jsonObject(value: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new InvalidArgumentError('must be JSON, e.g. \'{"feature": "Search", "budget_usd": 50000}\'');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new InvalidArgumentError('must be a JSON object');
-  return parsed as Record<string, unknown>;
-}
-
-function seconds1(value: string): number {
+function timeoutSeconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0 || n > 86_400)
     throw new InvalidArgumentError('must be 1 to 86400 seconds');
@@ -86,7 +74,7 @@ export function drawSteps(outline: readonly StepOutline[], run: WorkflowRun, dep
 
 function header(run: WorkflowRun): string {
   const end = run.completedAt ?? run.updatedAt;
-  return `${run.name}  ${run.id}  ${run.status}  (started ${time(run.createdAt)}, ${seconds(run.createdAt, end)})${run.error ? `\n  ${run.error}` : ''}`;
+  return `${run.name}  ${run.id}  ${run.status}  (started ${time(run.createdAt)}, ${elapsed(run.createdAt, end)})${run.error ? `\n  ${run.error}` : ''}`;
 }
 
 /** How to resume a paused run: the approval items its steps wait on. */
@@ -109,7 +97,7 @@ export function registerWorkflowCommands(program: Command, base: string): void {
     .option('--available', 'list the workflow definitions instead')
     .option('--status <status>', 'running, paused, completed, failed or cancelled')
     .option('--name <name>', 'runs of this workflow')
-    .option('--limit <n>', 'at most n (1 to 1000)', '50')
+    .option('--limit <n>', 'at most n (1 to 1000)', positiveInt, 50)
     .option('--json', 'print JSON')
     .action(async (o) => {
       if (o.available) {
@@ -146,7 +134,7 @@ export function registerWorkflowCommands(program: Command, base: string): void {
     .option('--input <json>', 'the run input, a JSON object', jsonObject, {})
     .option('--idempotency-key <key>', 'a repeated start with the same key returns the first run')
     .option('--wait', 'follow the run until it ends or waits for a human; progress on stderr')
-    .option('--timeout <seconds>', 'with --wait: give up after this long', seconds1, 600)
+    .option('--timeout <seconds>', 'with --wait: give up after this long', timeoutSeconds, 600)
     .option('--json', 'print the run as JSON')
     .action(async (name: string, o) => {
       const started = await api<{ run: WorkflowRun; created: boolean }>(
@@ -179,7 +167,7 @@ export function registerWorkflowCommands(program: Command, base: string): void {
         seen.add(step);
         if (progress)
           process.stderr.write(
-            `  ${MARK[s.status]} ${step} ${s.status}${s.to ? ` (${s.to})` : ''} after ${seconds(run.createdAt, s.completedAt)}\n`,
+            `  ${MARK[s.status]} ${step} ${s.status}${s.to ? ` (${s.to})` : ''} after ${elapsed(run.createdAt, s.completedAt)}\n`,
           );
       }
       if (FINISHED.has(run.status) || run.status === 'paused') return run;

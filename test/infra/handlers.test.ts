@@ -4,7 +4,6 @@
  * in-process bus and hub: real code all the way, no AWS.
  */
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessPublisher } from '../../lambdas/adapters/bus/in-process.publisher.ts';
 import type { ApiDeps } from '../../lambdas/adapters/http/api.ts';
@@ -18,52 +17,9 @@ import { ROLES } from '../../lambdas/core/roles.ts';
 import { createApiHandler, sqlHealth, toApiRequest } from '../../lambdas/handlers/api.ts';
 import { createMigrateHandler } from '../../lambdas/handlers/migrate.ts';
 import { LocalEventBus } from '../../lambdas/local/eventbridge/bus.ts';
+import { apiGatewayEvent } from '../support/api-gateway.ts';
 
-function event(
-  method: string,
-  rawPath: string,
-  options: { query?: Record<string, string>; body?: string; base64?: boolean; caller?: string } = {},
-): APIGatewayProxyEventV2WithIAMAuthorizer {
-  const body =
-    options.body === undefined
-      ? undefined
-      : options.base64
-        ? Buffer.from(options.body).toString('base64')
-        : options.body;
-  return {
-    version: '2.0',
-    routeKey: 'ANY /{proxy+}',
-    rawPath,
-    rawQueryString: new URLSearchParams(options.query).toString(),
-    headers: { 'content-type': 'application/json' },
-    ...(options.query ? { queryStringParameters: options.query } : {}),
-    ...(body === undefined ? {} : { body }),
-    isBase64Encoded: options.base64 ?? false,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example',
-      domainPrefix: 'api',
-      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
-      requestId: randomUUID(),
-      routeKey: 'ANY /{proxy+}',
-      stage: '$default',
-      time: '',
-      timeEpoch: 0,
-      authorizer: {
-        iam: {
-          accessKey: 'AKIA',
-          accountId: '123456789012',
-          callerId: 'AIDA',
-          cognitoIdentity: null as never,
-          principalOrgId: null as never,
-          userArn: options.caller ?? 'arn:aws:iam::123456789012:user/ada',
-          userId: 'AIDA',
-        },
-      },
-    },
-  } as APIGatewayProxyEventV2WithIAMAuthorizer;
-}
+const event = apiGatewayEvent;
 
 const parse = (r: { body?: string }) => JSON.parse(r.body ?? 'null');
 

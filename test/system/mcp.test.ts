@@ -11,7 +11,6 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { inProcessApi, organizationOverApi } from '../../lambdas/adapters/mcp/api.organization.ts';
@@ -19,6 +18,7 @@ import { createRoleServer } from '../../lambdas/core/mcp/role-server.ts';
 import { REGISTRY } from '../../lambdas/core/org/registry.ts';
 import { ROLES, type Role } from '../../lambdas/core/roles.ts';
 import { createApiHandler } from '../../lambdas/handlers/api.ts';
+import { apiGatewayEvent } from '../support/api-gateway.ts';
 import { echoctl, root } from '../support/cli.ts';
 import { eventually } from '../support/eventually.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
@@ -275,55 +275,15 @@ describe.runIf(hasServices)('the organization as MCP servers', () => {
   });
 
   describe('the API Lambda (API Gateway HTTP API, payload 2.0)', () => {
-    function event(
-      rawPath: string,
-      body: unknown,
-      headers: Record<string, string> = {},
-    ): APIGatewayProxyEventV2WithIAMAuthorizer {
-      return {
-        version: '2.0',
-        routeKey: 'ANY /{proxy+}',
-        rawPath,
-        rawQueryString: '',
+    const event = (rawPath: string, body: unknown, headers: Record<string, string> = {}) =>
+      apiGatewayEvent('POST', rawPath, {
+        body: JSON.stringify(body),
         headers: {
-          'content-type': 'application/json',
           accept: 'application/json, text/event-stream',
           host: 'abc.execute-api.us-east-1.amazonaws.com',
           ...headers,
         },
-        body: JSON.stringify(body),
-        isBase64Encoded: false,
-        requestContext: {
-          accountId: '123456789012',
-          apiId: 'abc',
-          domainName: 'abc.execute-api.us-east-1.amazonaws.com',
-          domainPrefix: 'abc',
-          http: {
-            method: 'POST',
-            path: rawPath,
-            protocol: 'HTTP/1.1',
-            sourceIp: '127.0.0.1',
-            userAgent: 'test',
-          },
-          requestId: randomUUID(),
-          routeKey: 'ANY /{proxy+}',
-          stage: '$default',
-          time: '',
-          timeEpoch: 0,
-          authorizer: {
-            iam: {
-              accessKey: 'AKIA',
-              accountId: '123456789012',
-              callerId: 'AIDA',
-              cognitoIdentity: null as never,
-              principalOrgId: null as never,
-              userArn: 'arn:aws:iam::123456789012:user/ada',
-              userId: 'AIDA',
-            },
-          },
-        },
-      } as APIGatewayProxyEventV2WithIAMAuthorizer;
-    }
+      });
 
     it('initialize, tools/list and a tool call, each a stateless invocation against the real database', async () => {
       const handler = createApiHandler(async () => ({

@@ -492,20 +492,29 @@ async function hasSettled(ctx: TxContext, wait: WorkflowWait): Promise<Message |
   return moved ? decision : undefined;
 }
 
-async function loadWaiting(
+/**
+ * Takes the wait on `kind`/`target` when `ready` says its moment has come: locked (a second
+ * coordinator blocks until this transaction ends, then finds it gone), consumed, its run and step
+ * loaded. Undefined when there is no such wait, it is not ready, or its run has already ended.
+ */
+async function takeWait<T>(
   ctx: TxContext,
   catalog: Catalog,
-  wait: WorkflowWait,
-): Promise<{ run: WorkflowRun; def: WorkflowDefinition; step: Step } | undefined> {
+  kind: WaitKind,
+  target: string,
+  ready: (wait: WorkflowWait) => Promise<T | undefined> | T | undefined,
+) {
+  const wait = await ctx.tx.getWait(kind, target, { lock: true });
+  if (!wait) return undefined;
+  const value = await ready(wait);
+  if (value === undefined) return undefined;
+  await ctx.tx.deleteWait(kind, target);
   const run = await ctx.tx.getRun(wait.runId);
-  if (!run || FINISHED.includes(run.status)) {
-    await ctx.tx.deleteWait(wait.kind, wait.target);
-    return undefined;
-  }
+  if (!run || FINISHED.includes(run.status)) return undefined;
   const def = definitionOf(catalog, run.name);
   const step = findStep(def, wait.step);
   if (!step) throw new NotFoundError(`step of workflow ${run.name}`, wait.step);
-  return { run, def, step };
+  return { run, def, step, value, deadlineAt: wait.deadlineAt ? new Date(wait.deadlineAt) : null };
 }
 
 /**
@@ -519,18 +528,11 @@ export async function settleWait(
   kind: WaitKind,
   target: string,
 ): Promise<WorkflowRun | undefined> {
-  const wait = await ctx.tx.getWait(kind, target, { lock: true });
-  if (!wait) return undefined;
-  const event = await hasSettled(ctx, wait);
-  if (!event) return undefined;
-  const loaded = await loadWaiting(ctx, catalog, wait);
-  if (!loaded) return undefined;
-  await ctx.tx.deleteWait(kind, target);
-  const deadlineAt = wait.deadlineAt ? new Date(wait.deadlineAt) : null;
-  return transition(ctx, loaded.def, loaded.run, (d) =>
-    'seq' in event
-      ? applyReply(d, loaded.step, event, deadlineAt)
-      : followDecision(d, loaded.step, event.id, deadlineAt),
+  const taken = await takeWait(ctx, catalog, kind, target, (wait) => hasSettled(ctx, wait));
+  if (!taken) return undefined;
+  const { step, value: event, deadlineAt } = taken;
+  return transition(ctx, taken.def, taken.run, (d) =>
+    'seq' in event ? applyReply(d, step, event, deadlineAt) : followDecision(d, step, event.id, deadlineAt),
   );
 }
 
@@ -541,13 +543,12 @@ export async function timeOutWait(
   kind: WaitKind,
   target: string,
 ): Promise<WorkflowRun | undefined> {
-  const wait = await ctx.tx.getWait(kind, target, { lock: true });
-  if (!wait?.deadlineAt || new Date(wait.deadlineAt) > ctx.now) return undefined;
-  const loaded = await loadWaiting(ctx, catalog, wait);
-  if (!loaded) return undefined;
-  const { step } = loaded;
-  await ctx.tx.deleteWait(kind, target);
-  return transition(ctx, loaded.def, loaded.run, async (d) => {
+  const taken = await takeWait(ctx, catalog, kind, target, (wait) =>
+    wait.deadlineAt && new Date(wait.deadlineAt) <= ctx.now ? true : undefined,
+  );
+  if (!taken) return undefined;
+  const { step } = taken;
+  return transition(ctx, taken.def, taken.run, async (d) => {
     const st = d.steps[step.id]!;
     const policy = ('onTimeout' in step && step.onTimeout) || { action: 'fail' as const };
     const minutes = 'deadlineMinutes' in step ? step.deadlineMinutes : undefined;
