@@ -7,6 +7,7 @@
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { parseConfig } from '../adapters/config.ts';
 import { type ApiDeps, handleApiRequest } from '../adapters/http/api.ts';
+import { dashboardResponse } from '../adapters/http/dashboard.ts';
 import { handleMcpHttp, isMcpPath } from '../adapters/mcp/streamable-http.ts';
 import { openSql } from '../adapters/sql/open.ts';
 import type { SqlClient } from '../adapters/sql/port.ts';
@@ -54,6 +55,13 @@ export function createApiHandler(deps: () => Promise<ApiDeps>) {
   return async (
     event: APIGatewayProxyEventV2WithIAMAuthorizer,
   ): Promise<APIGatewayProxyStructuredResultV2> => {
+    // The dashboard's static files, when copied beside the bundle: no database needed to serve them.
+    const file = await dashboardResponse({
+      method: event.requestContext.http.method.toUpperCase(),
+      path: event.rawPath || event.requestContext.http.path,
+      ifNoneMatch: event.headers?.['if-none-match'],
+    });
+    if (file) return toProxyResult(file);
     let d: ApiDeps;
     try {
       d = await deps();

@@ -4,6 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApiDeps, handleApiRequest, type Principal } from '../adapters/http/api.ts';
+import { dashboardResponse } from '../adapters/http/dashboard.ts';
 import { handleMcpHttp, isMcpPath } from '../adapters/mcp/streamable-http.ts';
 
 /** Bodies beyond this are refused before they are read whole (the contract's own limit is 256 KB). */
@@ -59,6 +60,18 @@ export async function startHttpServer(
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (options.events && url.pathname.replace(/\/+$/, '') === '/events')
         return await options.events(req, res, url);
+      // The dashboard's page and files (`/`, `/dashboard/...`): GET and HEAD only, never the API's paths.
+      const file = await dashboardResponse({
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        ifNoneMatch: req.headers['if-none-match'],
+      });
+      if (file) {
+        req.resume();
+        const length = file.status === 304 ? {} : { 'content-length': Buffer.byteLength(file.body) };
+        res.writeHead(file.status, { ...file.headers, ...length });
+        return void res.end(req.method === 'HEAD' ? undefined : file.body);
+      }
       let body: string | undefined;
       try {
         body = await readBody(req);

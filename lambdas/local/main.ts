@@ -11,7 +11,7 @@ const runtime = await startLocalRuntime(config).catch((error: unknown) => {
   process.exit(1);
 });
 process.stderr.write(
-  `ECHO is running\n  API        ${runtime.apiUrl}  (npx echoctl messages)\n  AWS        ${runtime.awsUrl}  (aws --endpoint-url ${runtime.awsUrl} events put-events --entries file://events/samples/post-message.json)\n  database   ${runtime.sql.driver}\n`,
+  `ECHO is running\n  dashboard  ${runtime.apiUrl}/\n  API        ${runtime.apiUrl}  (npx echoctl messages)\n  AWS        ${runtime.awsUrl}  (aws --endpoint-url ${runtime.awsUrl} events put-events --entries file://events/samples/post-message.json)\n  database   ${runtime.sql.driver}\n`,
 );
 
 let stopping = false;
