@@ -142,6 +142,8 @@ export class StatelessStack extends Stack {
       memorySize: 512,
       timeout: Duration.seconds(29),
       placement,
+      // the dashboard's static files, served by the same function at /dashboard
+      copyIntoBundle: [['dashboard', 'dashboard']],
     });
     // The Data API needs no network path: the migration runs outside the VPC.
     this.migrate = fn('Migrate', {

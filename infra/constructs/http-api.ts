@@ -1,11 +1,11 @@
 /**
  * The HTTP API: API Gateway (HTTP API, payload format 2.0) in front of the API function, IAM
- * authorization on every route, access logs. The handler owns the routing (404 and 405 come from
+ * authorization on every route but the dashboard's static files, access logs. The handler owns the routing (404 and 405 come from
  * `handleApiRequest`), so one proxy route carries every path and a new route needs no change here.
  * With `localstack`, API Gateway v2 (not in LocalStack's free tier) is replaced by a function URL,
  * IAM-authorized as well.
  */
-import { CfnOutput, type RemovalPolicy } from 'aws-cdk-lib';
+import { CfnOutput, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -39,13 +39,26 @@ export class EchoHttpApi extends Construct {
         createDefaultStage: false,
         defaultAuthorizer: new HttpIamAuthorizer(),
       });
-      this.api.addRoutes({
-        path: '/{proxy+}',
-        methods: [apigw.HttpMethod.ANY],
-        integration: new HttpLambdaIntegration('Handler', props.handler.fn, {
-          payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
-        }),
+      const integration = new HttpLambdaIntegration('Handler', props.handler.fn, {
+        payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
       });
+      this.api.addRoutes({ path: '/{proxy+}', methods: [apigw.HttpMethod.ANY], integration });
+      // The dashboard's page, modules and style sheet hold no data: a browser must load them before
+      // it can sign anything. Every call the page then makes goes to the IAM-authorized routes.
+      for (const path of ['/dashboard', '/dashboard/{proxy+}']) {
+        for (const route of this.api.addRoutes({
+          path,
+          methods: [apigw.HttpMethod.GET],
+          integration,
+          authorizer: new apigw.HttpNoneAuthorizer(),
+        })) {
+          Validations.of(route).acknowledge({
+            id: 'AwsSolutions-APIG4',
+            reason:
+              "The dashboard's static files (HTML, ES modules, CSS) carry no data and must load before the page can sign requests; every API route stays IAM-authorized.",
+          });
+        }
+      }
       const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
         logGroupName: `/echo/${props.stage}/api-access`,
         retention: props.logRetention,

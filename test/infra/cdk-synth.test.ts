@@ -110,6 +110,22 @@ describe('npx cdk synth -c stage=dev, offline, no credentials', () => {
     expect(expected.length).toBeGreaterThan(0);
     expect(readdirSync(dir).sort()).toEqual(expected.sort());
   });
+
+  it('the API bundle carries the dashboard, and serves its page with no database', async () => {
+    const api = assetOf('echo-dev-api');
+    expect(readdirSync(join(api, 'dashboard')).sort()).toEqual(readdirSync(join(root, 'dashboard')).sort());
+    const script = `const m = await import(${JSON.stringify(join(api, 'index.mjs'))});
+      const r = await m.handler({ rawPath: '/dashboard', headers: {}, requestContext: { http: { method: 'GET', path: '/dashboard' } } });
+      console.log(JSON.stringify({ status: r.statusCode, type: r.headers['content-type'], html: r.body.includes('<html') }));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...offlineEnv(), ECHO_STAGE: 'dev', ECHO_LOG_LEVEL: 'silent' },
+    });
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({
+      status: 200,
+      type: expect.stringMatching(/^text\/html/),
+      html: true,
+    });
+  });
 });
 
 describe.runIf(requireService('DATABASE_URL'))('the bundled migrate handler, on PostgreSQL', () => {

@@ -73,6 +73,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
       [
         'AwsSolutions-AEC4', // dev only: one cache node
         'AwsSolutions-AEC6', // no Redis AUTH token (network isolation and TLS instead)
+        'AwsSolutions-APIG4', // the dashboard's static files load without IAM; every API route has it
         'AwsSolutions-IAM5[Resource::*]', // X-Ray trace upload; EC2 network-interface actions of functions in the VPC
         'AwsSolutions-IAM5[Resource::<MigrateFunctionE2483A46.Arn>:*]', // the Provider invoking the migrate function
         'AwsSolutions-L1', // nodejs22.x, the project's runtime
