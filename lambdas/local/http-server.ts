@@ -26,6 +26,38 @@ function principalOf(req: IncomingMessage, token: string): Principal | undefined
   return { kind: 'human', id: `human:${name}` };
 }
 
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Why a browser request from elsewhere is refused, if it is. The runtime listens on loopback with
+ * no login for posting: a page on another site (a form, or a DNS name rebound to 127.0.0.1) must
+ * not drive it. So on loopback the Host must be a loopback name, and a request that changes
+ * something must come from no page at all (curl, echoctl, an MCP client send no Origin) or from the
+ * runtime's own pages.
+ */
+function foreignRequest(req: IncomingMessage, listenHost: string): string | undefined {
+  const hostname = (value: string) => {
+    try {
+      return new URL(`http://${value}`).hostname;
+    } catch {
+      return '';
+    }
+  };
+  const host = req.headers.host ?? '';
+  if (LOOPBACK.has(listenHost) && !LOOPBACK.has(hostname(host)))
+    return `Host ${host || '(none)'} is not this loopback runtime`;
+  const origin = req.headers.origin;
+  if (SAFE_METHODS.has(req.method ?? 'GET') || origin === undefined) return undefined;
+  let from: URL | undefined;
+  try {
+    from = new URL(origin);
+  } catch {
+    from = undefined;
+  }
+  return from?.host === host ? undefined : `Origin ${origin} is not this runtime's own pages`;
+}
+
 async function readBody(req: IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -57,6 +89,16 @@ export async function startHttpServer(
       res.end(text);
     };
     try {
+      const foreign = foreignRequest(req, options.host);
+      if (foreign) {
+        req.resume();
+        return send(403, {
+          error: {
+            code: 'Forbidden',
+            message: `${foreign}: cross-site requests are refused; use echoctl, curl or the dashboard at its own address`,
+          },
+        });
+      }
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (options.events && url.pathname.replace(/\/+$/, '') === '/events')
         return await options.events(req, res, url);
