@@ -159,6 +159,8 @@ describe('tools', () => {
       'allocate_engineering_budget',
       'review_architecture',
       'review_engineering_metrics',
+      'decide_incident_mitigation',
+      'interview_candidate',
       'escalate_to_ceo',
     ],
     chro: [
@@ -167,6 +169,7 @@ describe('tools', () => {
       'allocate_hr_budget',
       'resolve_hr_issue',
       'review_team_health',
+      'approve_job_offer',
       'escalate_to_ceo',
     ],
     operations_head: [
@@ -175,6 +178,7 @@ describe('tools', () => {
       'allocate_operations_budget',
       'review_operational_metrics',
       'manage_resource_allocation',
+      'assess_incident',
       'escalate_to_ceo',
     ],
     product_manager: [
@@ -191,6 +195,7 @@ describe('tools', () => {
       'evaluate_technology',
       'plan_scalability',
       'manage_technical_debt',
+      'interview_candidate',
       'escalate_to_cto',
     ],
     uiux_engineer: [
@@ -248,6 +253,47 @@ describe('tools', () => {
     expect(() => runTool('cto', 'allocate_engineering_budget', { purpose: 'ci' }, ctx)).toThrow('amount_usd');
     expect(runTool('cto', 'no_such_tool', {}, ctx)).toBeUndefined();
     expect(runTool('cto', 'approve_hiring_request', {}, ctx)).toBeUndefined();
+  });
+
+  it("the workflows' tools: incident severity at its boundaries, interview scores, offers and mitigations", () => {
+    const assess = (input: Record<string, unknown>) =>
+      (runTool('operations_head', 'assess_incident', { title: 'checkout down', ...input }, ctx) as any)
+        .content;
+    expect(assess({})).toMatchObject({ severity: 'low', customersAffected: false, notifyLeadership: false });
+    expect(assess({ degraded_services: ['admin'] })).toMatchObject({ severity: 'medium' });
+    expect(assess({ customers_affected: 1 })).toMatchObject({ severity: 'high', customersAffected: true });
+    expect(assess({ customers_affected: 99 })).toMatchObject({ severity: 'high' });
+    expect(assess({ customers_affected: 100 })).toMatchObject({
+      severity: 'critical',
+      notifyLeadership: true,
+    });
+    expect(assess({ outage: true })).toMatchObject({ severity: 'critical', customersAffected: false });
+    const interview = (marks: Record<string, number>) =>
+      (runTool('cto', 'interview_candidate', { candidate: 'Ada', position: 'SRE', ...marks }, ctx) as any)
+        .content;
+    // technical counts twice: (2×4 + 3 + 3) / 4 = 3.5 is the bar
+    expect(interview({ technical: 4, communication: 3, collaboration: 3 })).toMatchObject({
+      score: 3.5,
+      recommendation: 'hire',
+    });
+    expect(interview({ technical: 3, communication: 4, collaboration: 4 })).toMatchObject({
+      score: 3.5,
+      recommendation: 'hire',
+    });
+    expect(interview({ technical: 4, communication: 3, collaboration: 2 })).toMatchObject({
+      recommendation: 'no hire',
+    });
+    expect(() => interview({ technical: 6 })).toThrow('technical: must be from 1 to 5');
+    expect(
+      runTool('chro', 'approve_job_offer', { candidate: 'Ada', position: 'SRE', budget_usd: 180_000 }, ctx),
+    ).toMatchObject({
+      kind: 'decision',
+      proposal: { title: 'Offer SRE to Ada', domain: 'hiring', budgetUsd: 180_000 },
+    });
+    expect(runTool('cto', 'decide_incident_mitigation', { title: 'checkout down' }, ctx)).toMatchObject({
+      kind: 'decision',
+      proposal: { title: 'Mitigate checkout down: rollback', domain: 'infrastructure' },
+    });
   });
 
   it('approvals propose decisions; allocations use amount_usd; escalations name the superior', () => {
