@@ -3,7 +3,7 @@
  * a human; run the acceptance scenarios. Every listing has --json (one JSON document on stdout);
  * errors go to stderr with what to do next, and the exit code is 1.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import type { Decision, DecisionView } from '../lambdas/core/decision-types.ts';
 import type { Message } from '../lambdas/core/messages.ts';
 import type { DeadLetter } from '../lambdas/core/store.ts';
