@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { ValidationError } from '../lambdas/core/errors.ts';
 import { MESSAGE_TYPES, type PostMessageCommand, PRIORITIES } from '../lambdas/core/messages.ts';
 import { ADDRESSES, SENDERS } from '../lambdas/core/roles.ts';
-import { MAX_ENTRY_BYTES, MAX_IDEMPOTENCY_KEY_CHARS, MAX_SUBJECT_CHARS } from './limits.ts';
-import { parseWith } from './validate.ts';
+import { MAX_ENTRY_BYTES, MAX_IDEMPOTENCY_KEY_CHARS, MAX_JSON_DEPTH, MAX_SUBJECT_CHARS } from './limits.ts';
+import { assertStorableJson, parseWith } from './validate.ts';
 
 const list = (values: readonly string[]) => values.join(', ');
 const objectOnly = (field: string) =>
@@ -21,7 +21,8 @@ const objectOnly = (field: string) =>
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
+  const type = typeof value;
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }
 
 export const PostMessageSchema = z
@@ -33,7 +34,9 @@ export const PostMessageSchema = z
       error: (issue) =>
         issue.input === undefined
           ? 'is required'
-          : `unknown role "${String(issue.input)}": must be one of ${list(ADDRESSES)}`,
+          : typeof issue.input === 'string'
+            ? `unknown role "${issue.input}": must be one of ${list(ADDRESSES)}`
+            : `must be one of ${list(ADDRESSES)}, got ${describe(issue.input)}`,
     }),
     type: z.enum(MESSAGE_TYPES, { error: `must be one of ${list(MESSAGE_TYPES)}` }).default('request'),
     subject: z
@@ -62,6 +65,7 @@ export function byteSize(value: unknown): number {
 
 /** Validates a PostMessage command; throws ValidationError naming the field or the limit. */
 export function parsePostMessage(input: unknown): PostMessageCommand {
+  assertStorableJson(input, MAX_JSON_DEPTH);
   const size = byteSize(input);
   if (size > MAX_ENTRY_BYTES) {
     throw new ValidationError(

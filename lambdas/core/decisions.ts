@@ -7,7 +7,7 @@
 import type { TxContext } from './agent.ts';
 import type { Decision, DecisionPatch, StoredVote, VoteChoice } from './decision-types.ts';
 import { EchoError, NotFoundError, ValidationError } from './errors.ts';
-import type { JsonObject } from './messages.ts';
+import { clipText, type JsonObject } from './messages.ts';
 import { METRICS } from './metrics.ts';
 import { checkAuthority } from './org/authority.ts';
 import type { DecisionProposal } from './org/tools/types.ts';
@@ -15,6 +15,8 @@ import { closeVoting, escalationTargetFor } from './org/votes.ts';
 import { type Address, isRole, type Role, recipientsOf, type Sender } from './roles.ts';
 
 export const DEFAULT_DEADLINE_MINUTES = 5;
+/** The longest decision title kept (as the decisions table has it); a longer composed title is clipped. */
+export const MAX_DECISION_TITLE_CHARS = 500;
 
 /** Thrown when someone who may not resolve a decision tries to. */
 export class ForbiddenError extends EchoError {
@@ -102,7 +104,7 @@ export async function openDecision(
       status: 'pending',
       owner: input.owner,
       initiator: input.initiator,
-      title: p.title,
+      title: clipText(p.title, MAX_DECISION_TITLE_CHARS),
       budgetUsd: p.budgetUsd ?? null,
       confidence: p.confidence,
       context: p.details,
@@ -235,7 +237,7 @@ export async function requestHumanApproval(
       status: 'pending',
       owner: input.owner,
       initiator: input.initiator,
-      title: input.title,
+      title: clipText(input.title, MAX_DECISION_TITLE_CHARS),
       context: input.context,
       createdAt: ctx.now,
     }),
@@ -317,7 +319,7 @@ export async function openCollaborative(
       status: 'voting',
       owner: input.owner,
       initiator: input.initiator,
-      title: p.title,
+      title: clipText(p.title, MAX_DECISION_TITLE_CHARS),
       budgetUsd: p.budgetUsd ?? null,
       confidence: p.confidence,
       participants: named ?? [],

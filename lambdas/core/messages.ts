@@ -2,6 +2,7 @@
  * The message model and the pure part of postMessage: from a validated command, the message, its
  * deliveries and its fan-out (outbox entries). No I/O here: time and ids come in as parameters.
  */
+import { MAX_SUBJECT_CHARS } from '../../events/limits.ts';
 import { type Address, type Role, recipientsOf, type Sender } from './roles.ts';
 
 export const MESSAGE_TYPES = [
@@ -81,9 +82,25 @@ export interface PlannedMessage {
   createdAt: Date;
 }
 
+/**
+ * `text` cut to at most `max` characters, an ellipsis marking the cut (never between the two halves
+ * of a surrogate pair). For texts the organization composes from valid input, such as a reply's
+ * `Re: <subject>` or `Approved: <title>`, which can outgrow the limit of what they quote.
+ */
+export function clipText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const end = /[\ud800-\udbff]/.test(text[max - 2] ?? '') ? max - 2 : max - 1;
+  return `${text.slice(0, end)}\u2026`;
+}
+
+/** A subject that fits: what the organization composes is clipped to MAX_SUBJECT_CHARS. */
+export const fitSubject = (subject: string): string => clipText(subject, MAX_SUBJECT_CHARS);
+
 /** Ids and time for a new message; the command is already validated. */
 export function planMessage(command: PostMessageCommand, ctx: { id: string; now: Date }): PlannedMessage {
-  const metadata: Message['metadata'] = { ...command.metadata };
+  // metadata.inReplyTo is the system's: the message's own inReplyTo or nothing, never a producer's
+  // value (a number there failed every recipient's MessagePosted detail)
+  const { inReplyTo: _producers, ...metadata }: Message['metadata'] = { ...command.metadata };
   if (command.inReplyTo) metadata.inReplyTo = command.inReplyTo;
   return { id: ctx.id, recipients: recipientsOf(command.to, command.from), metadata, createdAt: ctx.now };
 }

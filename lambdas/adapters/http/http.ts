@@ -1,6 +1,7 @@
 /** What every route shares: the request and response shapes, errors as JSON, query parsing. */
 import { z } from 'zod';
-import { fieldOf } from '../../../events/validate.ts';
+import { MAX_JSON_DEPTH } from '../../../events/limits.ts';
+import { assertStorableJson, fieldOf, unstorableText } from '../../../events/validate.ts';
 import { EchoError, ValidationError } from '../../core/errors.ts';
 import type { PipelineDeps } from '../../core/pipeline.ts';
 import type { Catalog } from '../../core/workflows/engine.ts';
@@ -71,6 +72,12 @@ export const LimitQuery = z.object({ limit });
 
 export function parseQuery<S extends z.ZodType>(schema: S, query: ApiRequest['query']): z.output<S> {
   const clean = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== ''));
+  for (const [name, value] of Object.entries(clean)) {
+    if (unstorableText(name))
+      throw new ValidationError('(query)', `a query parameter name ${unstorableText(name)}`);
+    const problem = unstorableText(String(value));
+    if (problem) throw new ValidationError(name, `query parameter ${name}: ${problem}`);
+  }
   const result = schema.safeParse(clean);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
@@ -98,6 +105,7 @@ export function parseBody<S extends z.ZodType>(schema: S, body: string | undefin
   } catch {
     throw new ValidationError('(body)', 'the request body must be JSON');
   }
+  assertStorableJson(input, MAX_JSON_DEPTH);
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;

@@ -5,6 +5,7 @@ import { DECISION_STATUSES, type DecisionView } from '../../core/decision-types.
 import { openCollaborative, resolveByHuman } from '../../core/decisions.ts';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { REGISTRY } from '../../core/org/registry.ts';
+import { Money } from '../../core/org/tools/kit.ts';
 import { ROLES } from '../../core/roles.ts';
 import type { ApiDeps } from './http.ts';
 import { HUMAN_REQUIRED, json, limit, parseBody, parseQuery, type Route } from './http.ts';
@@ -35,7 +36,7 @@ const OpenDecision = z
       .min(1, 'must name at least one role')
       .optional(),
     domain: z.string().min(1).max(100).default('strategy'),
-    budget_usd: z.number().nonnegative('must be a non-negative number').optional(),
+    budget_usd: Money.optional(),
     deadlineMinutes: z
       .number()
       .positive('must be positive')

@@ -63,7 +63,18 @@ async function answer(routes: readonly AwsRoute[], req: IncomingMessage): Promis
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  // a path is a path (`//x` read against a base would name a host, `//` throw)
+  const requestTarget = req.url ?? '/';
+  let url: URL;
+  try {
+    url = new URL(requestTarget.startsWith('/') ? `http://localhost${requestTarget}` : requestTarget);
+  } catch {
+    return endpointError(
+      400,
+      'ValidationException',
+      `the request target ${JSON.stringify(requestTarget)} is not a path`,
+    );
+  }
   const request: AwsRequest = { method: req.method ?? 'GET', path: url.pathname, headers, body };
   for (const route of routes) {
     const response = await route(request);

@@ -31,6 +31,18 @@ type Glob = readonly string[];
 const LIMIT = 5e9;
 /** Most wildcard-pattern prefixes one value of a field may match at once (see wildcardComplexity). */
 const MAX_WILDCARD_COMPLEXITY = 10;
+/**
+ * Most branches the `$or`s of a pattern may multiply into. Each `$or` multiplies the branches before
+ * it by its alternatives: 30 of them at different places would make 2^30. Refused as too complex,
+ * like a costly wildcard, before any is built.
+ */
+const MAX_OR_BRANCHES = 1000;
+/**
+ * Deepest nesting of objects and arrays read in a pattern, and followed in an event (EventBridge
+ * itself takes events nested at most 1100 levels). Deeper patterns are invalid; deeper parts of an
+ * event hold no value a pattern can match. Keeps every walk far from the stack's limit.
+ */
+const MAX_DEPTH = 1100;
 /** Keys the rule engine reserves; inside `$or` they cannot name fields. */
 const RESERVED = new Set(
   [
@@ -100,7 +112,13 @@ function onlyMember(object: object, at: string): readonly [string, unknown] {
   return members[0]!;
 }
 
-const show = (value: unknown): string => JSON.stringify(value) ?? String(value);
+const show = (value: unknown): string => {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return Array.isArray(value) ? 'an array nested too deep to show' : 'an object nested too deep to show';
+  }
+};
 const fold = (text: string): string => text.toLowerCase();
 
 function compile(pattern: unknown) {
@@ -109,17 +127,18 @@ function compile(pattern: unknown) {
   // earlier one, and fields after an `$or` join every branch it created.
   let branches: Map<string, Field>[] = [new Map()];
 
-  const walk = (object: object, prefix: string, inOr: boolean): void => {
+  const walk = (object: object, prefix: string, inOr: boolean, depth: number): void => {
+    if (depth > MAX_DEPTH) fail(`Pattern is nested deeper than ${MAX_DEPTH} levels`, prefix);
     const members = membersOf(object);
     if (members.length === 0) fail('Empty objects are not allowed', prefix);
     for (const [key, value] of members) {
       if (key === '$or') {
-        or(value, prefix);
+        or(value, prefix, depth);
         continue;
       }
       const path = prefix ? `${prefix}.${key}` : key;
       if (inOr && RESERVED.has(key)) fail(`${key} is a reserved keyword, not a field name, inside $or`, path);
-      if (isObject(value)) walk(value, path, inOr);
+      if (isObject(value)) walk(value, path, inOr, depth + 1);
       else if (Array.isArray(value)) {
         const field = compileField(value, path);
         for (const branch of branches) branch.set(path, field);
@@ -127,7 +146,7 @@ function compile(pattern: unknown) {
     }
   };
 
-  const or = (alternatives: unknown, at: string): void => {
+  const or = (alternatives: unknown, at: string, depth: number): void => {
     if (!Array.isArray(alternatives)) fail('It must be an Array followed with $or', at || '$or');
     const before = branches;
     const after: Map<string, Field>[] = [];
@@ -135,14 +154,20 @@ function compile(pattern: unknown) {
       if (!isObject(alternative))
         fail('Only JSON object is allowed in array of $or relationship', at || '$or');
       branches = before.map((branch) => new Map(branch));
-      walk(alternative, at, true);
-      after.push(...branches);
+      walk(alternative, at, true, depth + 1);
+      if (after.length + branches.length > MAX_OR_BRANCHES) {
+        fail(
+          `Rule is too complex - its $or alternatives combine into more than ${MAX_OR_BRANCHES} branches`,
+          at || '$or',
+        );
+      }
+      for (const branch of branches) after.push(branch);
     }
     if (alternatives.length < 2) fail('There must have at least 2 Objects in $or relationship', at || '$or');
     branches = after;
   };
 
-  walk(pattern, '', false);
+  walk(pattern, '', false, 1);
 
   const globsByPath = new Map<string, Map<string, Glob>>();
   for (const branch of branches) {
@@ -422,9 +447,10 @@ function wildcardComplexity(globs: readonly Glob[]): number {
     ),
     QUOTE,
   ]);
-  // A set holds k when the first k tokens match the input so far; a `*` may match nothing.
+  // A set holds k when the first k tokens match the input so far; a `*` may match nothing. A Set's
+  // iteration visits what is added meanwhile, so runs of `*` close in one pass over the set.
   const close = (t: number[], set: Set<number>) => {
-    for (let k = 0; k < t.length; k++) if (set.has(k) && t[k] === STAR) set.add(k + 1);
+    for (const k of set) if (t[k] === STAR) set.add(k + 1);
     return set;
   };
   const step = (t: number[], set: Set<number>, byte: number) => {
@@ -542,21 +568,22 @@ interface Leaf {
 function flatten(event: object, paths: ReadonlySet<string>, steps: ReadonlySet<string>): Map<string, Leaf[]> {
   const leaves = new Map<string, Leaf[]>();
   let arrays = 0;
-  const visit = (node: unknown, path: string, within: readonly number[]): void => {
+  const visit = (node: unknown, path: string, within: readonly number[], depth: number): void => {
+    if (depth > MAX_DEPTH) return;
     if (Array.isArray(node)) {
       const id = arrays++;
-      for (const [index, element] of node.entries()) visit(element, path, [...within, id, index]);
+      for (const [index, element] of node.entries()) visit(element, path, [...within, id, index], depth + 1);
     } else if (isObject(node)) {
       for (const [key, value] of Object.entries(node)) {
         const child = path ? `${path}.${key}` : key;
-        if (steps.has(child)) visit(value, child, within);
+        if (steps.has(child)) visit(value, child, within, depth + 1);
       }
     } else if (paths.has(path) && isScalar(node)) {
       const list = leaves.get(path) ?? leaves.set(path, []).get(path)!;
       list.push({ value: node, within });
     }
   };
-  visit(event, '', []);
+  visit(event, '', [], 1);
   return leaves;
 }
 
@@ -645,10 +672,13 @@ function readJson(text: string): unknown {
     }
     expect(close);
   };
+  let depth = 0;
   const value = (): unknown => {
     space();
     const c = text[i];
     if (c === '"') return string();
+    if ((c === '{' || c === '[') && ++depth > MAX_DEPTH)
+      fail(`Pattern is nested deeper than ${MAX_DEPTH} levels`);
     if (c === '{') {
       i++;
       const object: Record<string, unknown> = {};
@@ -670,12 +700,14 @@ function readJson(text: string): unknown {
       if (new Set(members.map(([key]) => key)).size < members.length) {
         Object.defineProperty(object, MEMBERS, { value: members });
       }
+      depth--;
       return object;
     }
     if (c === '[') {
       i++;
       const array: unknown[] = [];
       items(']', () => array.push(value()));
+      depth--;
       return array;
     }
     const literal = LITERALS.find(([word]) => text.startsWith(word, i));

@@ -10,9 +10,12 @@ import type { DecisionProposal, ToolDefinition } from './types.ts';
 /** The rules engine's confidence in a decision of its own kind when the caller gives none. */
 export const DEFAULT_CONFIDENCE = 0.85;
 
+/** The largest amount the system records (a decision's budget is numeric(16, 2) in the database). */
+export const MAX_USD = 99_999_999_999_999;
 export const Money = z
   .number({ error: 'must be a non-negative number' })
-  .nonnegative('must be a non-negative number');
+  .nonnegative('must be a non-negative number')
+  .max(MAX_USD, `must be at most ${MAX_USD} (the largest amount recorded)`);
 export const Confidence = z
   .number({ error: 'must be a number from 0 to 1' })
   .min(0, 'must be from 0 to 1')

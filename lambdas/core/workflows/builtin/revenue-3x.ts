@@ -4,12 +4,20 @@
  * leadership hears the outcome.
  */
 import { z } from 'zod';
+import { MAX_USD } from '../../org/tools/kit.ts';
 import { defineWorkflow } from '../definition.ts';
 
 const Input = z
   .object({
     initiative: z.string().trim().min(1, 'is required').max(300, 'must be at most 300 characters'),
-    constraints: z.object({ budget_usd: z.number().nonnegative('must not be negative') }).loose(),
+    constraints: z
+      .object({
+        budget_usd: z
+          .number()
+          .nonnegative('must not be negative')
+          .max(MAX_USD, `must be at most ${MAX_USD} (the largest amount recorded)`),
+      })
+      .loose(),
   })
   .loose();
 
