@@ -38,6 +38,8 @@ export interface Config {
   humanToken: string | undefined;
   /** How often the local scheduler closes collaborative decisions past their deadline. */
   deadlineIntervalMs: number;
+  /** Locally, Lambda's timeout: an agent handler running longer is abandoned and its transaction rolled back. */
+  handlerTimeoutMs: number;
 }
 
 const PROVIDERS = ['rules', 'ollama', 'openai', 'bedrock'] as const;
@@ -178,5 +180,6 @@ export function parseConfig(env: Env = process.env): Config {
     decisionTokenBudget: int(env, 'ECHO_LLM_DECISION_TOKEN_BUDGET', 50_000, 100, 10_000_000),
     humanToken: env.ECHO_HUMAN_TOKEN || undefined,
     deadlineIntervalMs: int(env, 'ECHO_DEADLINE_INTERVAL_MS', 5000, 10, 3_600_000),
+    handlerTimeoutMs: int(env, 'ECHO_HANDLER_TIMEOUT_MS', 120_000, 10, 900_000),
   };
 }

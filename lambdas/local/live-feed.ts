@@ -103,6 +103,14 @@ export function parseCursor(lastEventId: string | undefined, after: string | und
   return n;
 }
 
+/**
+ * After the real-time connection comes back, the replay starts this many seqs below the cursor the
+ * feed had when the connection was lost: a message committed just before the loss, whose publish was
+ * still pending then, may be published (by the sweeper, once Redis is back) before this subscriber
+ * has resubscribed, so it is neither live nor after the cursor. What was sent already is skipped.
+ */
+export const RECONNECT_REPLAY_MARGIN = 1000;
+
 /** Remembers the seqs sent; bounded: past `max` the oldest are folded into a floor. */
 class SentSeqs {
   private readonly seqs = new Set<number>();
@@ -145,6 +153,10 @@ export async function openFeed(deps: FeedDeps, options: FeedOptions): Promise<Fe
 
   const sent = new SentSeqs();
   let cursor = options.afterSeq ?? -1;
+  /** Where the feed began: a replay never goes below it (a live-only feed starts at the newest seq). */
+  let floor = cursor;
+  /** The cursor when the real-time connection was lost; the replay after the reconnect starts near it. */
+  let lostAt: number | undefined;
   /** The last id the watcher got (its Last-Event-ID). */
   let lastId = options.afterSeq ?? -1;
   let closed = false;
@@ -174,8 +186,8 @@ export async function openFeed(deps: FeedDeps, options: FeedOptions): Promise<Fe
     else void options.send({ channel, data: payload });
   };
 
-  const replay = async () => {
-    let after = cursor;
+  const replay = async (from = cursor) => {
+    let after = from;
     for (;;) {
       const page = await deps.store.listMessages({ afterSeq: after, limit: pageSize });
       for (const m of page) {
@@ -223,9 +235,17 @@ export async function openFeed(deps: FeedDeps, options: FeedOptions): Promise<Fe
       else sendLive(channel, payload);
     },
   );
+  // From the loss on, live events are held (the first ones after the resubscription may come before
+  // the reconnect's catch-up runs, and must not move the cursor past what the replay has to send).
+  const offDisconnect = deps.subscriber.onDisconnect?.(() => {
+    lostAt ??= cursor;
+    buffer ??= [];
+  });
   const offReconnect = deps.subscriber.onReconnect?.(() =>
     catchUp(async () => {
-      await replay();
+      const from = Math.max(floor, Math.min(lostAt ?? cursor, cursor) - RECONNECT_REPLAY_MARGIN);
+      lostAt = undefined;
+      await replay(from);
       await moveCursor();
       await gap('the real-time channel reconnected; decision and workflow events in between were not seen');
     }).catch((error: unknown) => {
@@ -241,6 +261,7 @@ export async function openFeed(deps: FeedDeps, options: FeedOptions): Promise<Fe
           // Live from now; the newest seq is where a catch-up after a reconnect will start.
           const [newest] = await deps.store.listMessages({ limit: 1 });
           cursor = Math.max(cursor, newest?.seq ?? 0);
+          floor = cursor;
           await moveCursor();
           return;
         }
@@ -254,6 +275,7 @@ export async function openFeed(deps: FeedDeps, options: FeedOptions): Promise<Fe
       closed = true;
       buffer = undefined;
       offReconnect?.();
+      offDisconnect?.();
       await subscription?.close();
       subscription = undefined;
     },

@@ -28,13 +28,15 @@ export interface TestRuntime extends LocalRuntime {
 
 export async function startTestRuntime(options: {
   database: 'postgres' | 'pglite';
+  /** With database 'postgres': this database (e.g. on a private server) instead of a fresh one on DATABASE_URL. */
+  databaseUrl?: string;
   redisUrl?: string | undefined;
   behaviour?: Behaviour;
   clock?: Clock;
   workflows?: Catalog;
   env?: Record<string, string>;
 }): Promise<TestRuntime> {
-  const db = options.database === 'postgres' ? await createTestDatabase() : undefined;
+  const db = options.database === 'postgres' && !options.databaseUrl ? await createTestDatabase() : undefined;
   const config = parseConfig({
     ECHO_PORT: '0',
     ECHO_AWS_PORT: '0',
@@ -44,10 +46,11 @@ export async function startTestRuntime(options: {
     ECHO_CATCHUP_INTERVAL_MS: '3600000',
     ECHO_RETRY_BASE_MS: '5',
     ...(db ? { DATABASE_URL: db.url } : {}),
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
     ...options.env,
   });
-  if (!db) config.database = { kind: 'pglite' };
+  if (options.database === 'pglite') config.database = { kind: 'pglite' };
   const runtime = await startLocalRuntime(config, {
     ...(options.behaviour ? { behaviour: options.behaviour } : {}),
     ...(options.clock ? { clock: options.clock } : {}),

@@ -188,8 +188,23 @@ export function createRedisSubscriber(url: string, options: RedisSubscriberOptio
 
   /** Listeners added through onReconnect (per consumer), called after options.onReconnect. */
   const reconnectListeners = new Set<() => void | Promise<void>>();
+  /** Listeners added through onDisconnect: told when a live connection is lost. */
+  const disconnectListeners = new Set<() => void>();
+  let live = false;
+  redis.on('close', () => {
+    if (!live) return;
+    live = false;
+    for (const listener of [...disconnectListeners]) {
+      try {
+        listener();
+      } catch (err) {
+        log('an onDisconnect listener failed', err);
+      }
+    }
+  });
   let connectedBefore = false;
   redis.on('ready', async () => {
+    live = true;
     if (!connectedBefore) {
       connectedBefore = true;
       return;
@@ -260,11 +275,16 @@ export function createRedisSubscriber(url: string, options: RedisSubscriberOptio
       reconnectListeners.add(listener);
       return () => void reconnectListeners.delete(listener);
     },
+    onDisconnect(listener) {
+      disconnectListeners.add(listener);
+      return () => void disconnectListeners.delete(listener);
+    },
     async close() {
       for (const entry of entries) entry.active = false;
       entries.clear();
       counts.clear();
       reconnectListeners.clear();
+      disconnectListeners.clear();
       await conn.shutdown();
     },
   };

@@ -27,5 +27,10 @@ export interface RealtimeSubscriber {
    * its connection (the in-process hub) leaves it out.
    */
   onReconnect?(listener: () => void | Promise<void>): () => void;
+  /**
+   * Optional: calls `listener` when a live connection is lost (before any reconnect), so a consumer
+   * can mark where its gap began: what is published from then until `onReconnect` may be missed.
+   */
+  onDisconnect?(listener: () => void): () => void;
   close(): Promise<void>;
 }
