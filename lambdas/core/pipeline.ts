@@ -5,7 +5,7 @@
  */
 import type { BusEntry, EventPublisher } from '../adapters/bus/port.ts';
 import type { RealtimePublisher } from '../adapters/realtime/port.ts';
-import { type Message, type PostMessageCommand, planMessage } from './messages.ts';
+import { fitSubject, type Message, type PostMessageCommand, planMessage } from './messages.ts';
 import { METRICS, type Metrics } from './metrics.ts';
 import type { PendingFanOut, Store, StoreTx } from './store.ts';
 
@@ -56,7 +56,7 @@ export async function commitMessage(
   const now = deps.clock.now();
   const planned = planMessage(command, { id: deps.newId(), now });
   const leaseUntil = new Date(now.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS));
-  return tx.insertMessage(command, { ...planned, leaseUntil });
+  return tx.insertMessage({ ...command, subject: fitSubject(command.subject) }, { ...planned, leaseUntil });
 }
 
 /** postMessage: commit, then relay. A database failure throws before anything is fanned out. */
@@ -117,16 +117,26 @@ export async function relay(
   );
 
   await Promise.all([busWork, realtimeWork]);
-  await deps.store.completeFanOut(done);
-  const now = deps.clock.now().getTime();
-  for (const [error, group] of failed) {
-    const attempts = Math.max(...group.map((r) => r.attempts), 1);
-    await deps.store.failFanOut(
-      group.map((r) => r.id),
-      error,
-      new Date(now + retryDelayMs(attempts)),
-    );
-    deps.logger.warn('fan-out failed; left in the outbox for the sweeper', { rows: group.length, error });
+  try {
+    await deps.store.completeFanOut(done);
+    const now = deps.clock.now().getTime();
+    for (const [error, group] of failed) {
+      const attempts = Math.max(...group.map((r) => r.attempts), 1);
+      await deps.store.failFanOut(
+        group.map((r) => r.id),
+        error,
+        new Date(now + retryDelayMs(attempts)),
+      );
+      deps.logger.warn('fan-out failed; left in the outbox for the sweeper', { rows: group.length, error });
+    }
+  } catch (error) {
+    // The database went away after the commit: the rows stay in the outbox under their lease and the
+    // sweeper publishes them again (at least once; effects stay exactly once). What was committed
+    // stays committed, so this is no failure of the caller's post.
+    deps.logger.warn('outbox not updated after publishing; the sweeper will publish these rows again', {
+      rows: rows.length,
+      error: errorText(error),
+    });
   }
   if (done.length) deps.metrics?.count(METRICS.fanOutPublished.name, done.length);
   if (rows.length > done.length) deps.metrics?.count(METRICS.fanOutFailed.name, rows.length - done.length);

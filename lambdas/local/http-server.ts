@@ -1,7 +1,13 @@
 /** The local runtime's HTTP server: Node's http in front of the host-independent API. */
 
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApiDeps, handleApiRequest, type Principal } from '../adapters/http/api.ts';
 import { dashboardResponse } from '../adapters/http/dashboard.ts';
@@ -58,6 +64,19 @@ function foreignRequest(req: IncomingMessage, listenHost: string): string | unde
   return from?.host === host ? undefined : `Origin ${origin} is not this runtime's own pages`;
 }
 
+/**
+ * The request target as a URL, or undefined when it is none. A path (`//` at its start included) is
+ * a path: read against a base URL, `//x` would name a host and `//` throw (a 500).
+ */
+function targetOf(req: IncomingMessage): URL | undefined {
+  const target = req.url ?? '/';
+  try {
+    return new URL(target.startsWith('/') ? `http://localhost${target}` : target);
+  } catch {
+    return undefined;
+  }
+}
+
 async function readBody(req: IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -99,7 +118,17 @@ export async function startHttpServer(
           },
         });
       }
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const url = targetOf(req);
+      if (!url) {
+        req.resume();
+        return send(400, {
+          error: {
+            code: 'ValidationError',
+            field: '(url)',
+            message: `the request target ${JSON.stringify(req.url)} is not a path`,
+          },
+        });
+      }
       if (options.events && url.pathname.replace(/\/+$/, '') === '/events')
         return await options.events(req, res, url);
       // The dashboard's page and files (`/`, `/dashboard/...`): GET and HEAD only, never the API's paths.
@@ -157,6 +186,24 @@ export async function startHttpServer(
     }
   });
   server.keepAliveTimeout = 5000;
+  // What Node's parser refuses (a URL or headers beyond its limit, a malformed request) is answered
+  // in JSON like everything else, not with a bare status line.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
+    const [status, code] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'RequestHeaderFieldsTooLarge']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'RequestTimeout']
+          : [400, 'BadRequest'];
+    const text = JSON.stringify({
+      error: { code, message: `the request could not be read (${error.code ?? error.message})` },
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
+    );
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
