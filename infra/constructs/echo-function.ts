@@ -15,6 +15,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, serviceName } from '../../lambdas/core/metrics.ts';
+import { BUNDLING } from '../bundling.ts';
 
 /** The repository's root: entries, the lock file and the bundling's working directory. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -150,19 +151,17 @@ export class EchoFunction extends Construct {
         ...props.environment,
       },
       bundling: {
+        // The values live in infra/bundling.ts, which `npm run bench` bundles the handlers with too.
         format: OutputFormat.ESM,
-        target: 'node22',
-        platform: 'node',
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourceMap: true,
+        target: BUNDLING.target,
+        platform: BUNDLING.platform,
+        mainFields: [...BUNDLING.mainFields],
+        minify: BUNDLING.minify,
+        sourceMap: BUNDLING.sourceMap,
         sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        // Everything is bundled, the AWS SDK too: the versions in package-lock.json, not the runtime's.
-        externalModules: [],
-        // The bundle is ESM; CommonJS dependencies (pg, ioredis) still call require().
-        banner:
-          "import { createRequire as __echoRequire } from 'node:module'; const require = __echoRequire(import.meta.url);",
+        sourcesContent: BUNDLING.sourcesContent,
+        externalModules: [...BUNDLING.externalModules],
+        banner: BUNDLING.banner,
         ...(copies.length
           ? {
               commandHooks: {

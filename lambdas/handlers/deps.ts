@@ -2,10 +2,10 @@
  * The dependencies of a Lambda, built once per container from the environment (parseConfig): the
  * SQL driver of the configuration (RDS Data API in AWS), EventBridge, Redis and the agents' mind.
  */
-import { randomUUID } from 'node:crypto';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { createEventBridgePublisher } from '../adapters/bus/eventbridge.publisher.ts';
 import { type Config, parseConfig } from '../adapters/config.ts';
+import { uuidv7 } from '../adapters/ids.ts';
 import { openLlm } from '../adapters/llm/open.ts';
 import { createPowertoolsLogger } from '../adapters/log/powertools.logger.ts';
 import { createPowertoolsMetrics } from '../adapters/metrics/powertools.metrics.ts';
@@ -61,7 +61,7 @@ export async function buildDeps(config: Config): Promise<LambdaDeps> {
     }),
     realtime: createRedisPublisher(config.redisUrl),
     clock: systemClock,
-    newId: randomUUID,
+    newId: uuidv7,
     logger,
     behaviour: organization({ mind: buildMind(config, logger) }),
   };

@@ -4,13 +4,14 @@
  * wire protocols (EventBridge; the RDS Data API when the database is a Postgres server). The
  * handlers are the Lambda handlers themselves, invoked by the local bus with async-invoke semantics.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInProcessPublisher } from '../adapters/bus/in-process.publisher.ts';
 import type { EventEnvelope } from '../adapters/bus/port.ts';
 import type { Config } from '../adapters/config.ts';
 import type { Health } from '../adapters/http/api.ts';
+import { uuidv7 } from '../adapters/ids.ts';
 import { agentLogDir, withAgentLogFiles } from '../adapters/log/agent-files.logger.ts';
 import { createJsonLogger } from '../adapters/log/json.logger.ts';
 import { createInProcessHub } from '../adapters/realtime/in-process.realtime.ts';
@@ -40,6 +41,7 @@ import { startLocalAwsEndpoint } from './aws/server.ts';
 import { LocalEventBus } from './eventbridge/bus.ts';
 import { eventBridgeRoute } from './eventbridge/route.ts';
 import { createEventsRoute } from './events-route.ts';
+import { withHandlerTimeout } from './handler-timeout.ts';
 import { startHttpServer } from './http-server.ts';
 
 export interface LocalRuntime {
@@ -98,7 +100,7 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       () => subscriber.close(),
     );
 
-    const newId = randomUUID;
+    const newId = uuidv7;
     const bus = new LocalEventBus({
       region: config.region,
       logger,
@@ -134,7 +136,10 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       clock,
       newId,
       logger,
-      behaviour: options.behaviour ?? organization({ mind: buildMind(config, logger) }),
+      behaviour: withHandlerTimeout(
+        options.behaviour ?? organization({ mind: buildMind(config, logger) }),
+        config.handlerTimeoutMs,
+      ),
     };
     const getDeps = async () => deps;
 

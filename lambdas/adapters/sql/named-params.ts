@@ -98,10 +98,26 @@ function* tokens(sql: string): Generator<Token> {
   }
 }
 
+/**
+ * The tokens of a statement, kept per statement text: the same few statements run over and over, and
+ * lexing them again on every call was a good part of a query's CPU time on the message path.
+ */
+const lexed = new Map<string, Token[]>();
+const MAX_LEXED = 1000;
+
+function lex(sql: string): readonly Token[] {
+  let cached = lexed.get(sql);
+  if (!cached) {
+    cached = [...tokens(sql)];
+    if (lexed.size < MAX_LEXED) lexed.set(sql, cached);
+  }
+  return cached;
+}
+
 /** The distinct `:name` parameters of a statement, in order of first use. */
 export function paramNames(sql: string): string[] {
   const names = new Set<string>();
-  for (const t of tokens(sql)) if (t.kind === 'param') names.add(sql.slice(t.start + 1, t.end));
+  for (const t of lex(sql)) if (t.kind === 'param') names.add(sql.slice(t.start + 1, t.end));
   return [...names];
 }
 
@@ -130,7 +146,7 @@ export function toPositional<V>(
   const index = new Map<string, number>();
   const values: (V | null)[] = [];
   let text = '';
-  for (const t of tokens(sql)) {
+  for (const t of lex(sql)) {
     if (t.kind !== 'param') {
       text += sql.slice(t.start, t.end);
       continue;

@@ -14,6 +14,36 @@ export interface NodePostgresOptions {
   connectionTimeoutMs?: number;
 }
 
+/**
+ * Statements with parameters run as named prepared statements: each connection parses and plans one
+ * the first time and then only binds and executes it (planning the message path's insert cost half
+ * as much as executing it; BENCHMARKS.md). Names are per statement text, at most MAX_PREPARED of
+ * them. After a migration changes what a prepared statement returns, PostgreSQL refuses to run it
+ * (SQLSTATE 0A000, before executing anything): the text gets a new name, prepared afresh, and the
+ * statement is run again, unless it was inside a transaction, which that refusal has aborted.
+ */
+const MAX_PREPARED = 1000;
+const prepared = new Map<string, string>();
+let preparedCount = 0;
+
+function queryConfig(text: string, values: unknown[]): pg.QueryConfig {
+  if (values.length === 0) return { text, values };
+  let name = prepared.get(text);
+  if (name === undefined && prepared.size < MAX_PREPARED) {
+    name = `echo_${++preparedCount}`;
+    prepared.set(text, name);
+  }
+  return name === undefined ? { text, values } : { name, text, values };
+}
+
+/** True (and the text renamed) when `error` is PostgreSQL refusing a prepared statement gone stale. */
+function forgetIfStale(text: string, error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  if (e?.code !== '0A000' || !/cached plan must not change result type/.test(String(e.message))) return false;
+  prepared.set(text, `echo_${++preparedCount}`);
+  return true;
+}
+
 export function openNodePostgres(options: NodePostgresOptions): SqlClient {
   const pool = new pg.Pool({
     connectionString: options.url,
@@ -33,9 +63,15 @@ export function openNodePostgres(options: NodePostgresOptions): SqlClient {
     (target: pg.Pool | pg.PoolClient): Exec =>
     async (sql, params) => {
       const { text, values } = bindTyped(sql, typeParams(params));
-      try {
-        const r = await target.query<Row>(text, values);
+      const run = async () => {
+        const r = await target.query<Row>(queryConfig(text, values));
         return { rows: r.rows, rowCount: r.rowCount ?? 0, command: r.command };
+      };
+      try {
+        return await run().catch((error: unknown) => {
+          if (forgetIfStale(text, error) && target === pool) return run();
+          throw error;
+        });
       } catch (error) {
         throw toSqlFailure(error);
       }
@@ -53,6 +89,12 @@ export function openNodePostgres(options: NodePostgresOptions): SqlClient {
         throw toSqlFailure(error);
       });
       let broken = false;
+      // A checked-out client has lost the pool's error listener: a connection that dies under the
+      // transaction (a server restart) would otherwise be an uncaught 'error' event that ends the process.
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       const run = execOn(client);
       try {
         return await sessionTransaction(
@@ -64,6 +106,7 @@ export function openNodePostgres(options: NodePostgresOptions): SqlClient {
           fn,
         );
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },

@@ -1,8 +1,5 @@
 /** Opens the SQL port on the driver a configuration names. */
-import { openNodePostgres } from './node-postgres.driver.ts';
-import { openPglite } from './pglite.driver.ts';
 import type { SqlClient } from './port.ts';
-import { openRdsData } from './rds-data.driver.ts';
 
 export type SqlConfig =
   | { kind: 'pglite' /** In memory when absent. */; dataDir?: string }
@@ -18,11 +15,12 @@ export type SqlConfig =
 
 export async function openSql(config: SqlConfig): Promise<SqlClient> {
   switch (config.kind) {
+    // Each driver is loaded when it is opened: a Lambda on the Data API never evaluates pg or PGlite.
     case 'pglite':
-      return openPglite({ dataDir: config.dataDir });
+      return (await import('./pglite.driver.ts')).openPglite({ dataDir: config.dataDir });
     case 'node-postgres':
-      return openNodePostgres({ url: config.url });
+      return (await import('./node-postgres.driver.ts')).openNodePostgres({ url: config.url });
     case 'rds-data':
-      return openRdsData(config);
+      return (await import('./rds-data.driver.ts')).openRdsData(config);
   }
 }

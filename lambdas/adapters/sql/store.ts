@@ -3,6 +3,7 @@
  * Arrays travel as JSON (the Data API cannot bind SQL arrays); every write that must be atomic is
  * a single statement or runs inside `transaction`.
  */
+import { storableText } from '../../../events/validate.ts';
 import { SqlError, ValidationError } from '../../core/errors.ts';
 import { fanOut, type OutboxEntry, type PostMessageCommand } from '../../core/messages.ts';
 import type { Role } from '../../core/roles.ts';
@@ -17,6 +18,7 @@ import type {
   Store,
   StoreTx,
 } from '../../core/store.ts';
+import { withBatching } from './batching.ts';
 import { orgQueries, orgTxStatements, upsertAgentHealth } from './org.sql.ts';
 import type { Row, SqlClient, SqlExecutor } from './port.ts';
 import { iso, isoOrNull, MESSAGE_COLUMNS, qualified, rowToMessage } from './rows.ts';
@@ -90,6 +92,7 @@ function txStatements(db: SqlExecutor): StoreTx {
       };
       let rows: Row[];
       try {
+        // Its twin for many messages at once is INSERT_MANY in ./batching.ts: change both together.
         ({ rows } = await db.query(
           `WITH m AS (
              INSERT INTO messages (id, from_role, to_address, type, subject, content, metadata, priority, recipients,
@@ -187,7 +190,8 @@ function txStatements(db: SqlExecutor): StoreTx {
 }
 
 export function createSqlStore(sql: SqlClient): Store {
-  return {
+  // Concurrent posts and relays share statements (./batching.ts); a transaction's own do not.
+  return withBatching(sql, {
     ...txStatements(sql),
     ...orgQueries(sql),
     ...workflowQueries(sql),
@@ -247,7 +251,22 @@ export function createSqlStore(sql: SqlClient): Store {
     },
 
     async addDeadLetter(input: DeadLetterInput, ctx) {
-      const payload = input.payload === undefined ? null : JSON.stringify(input.payload);
+      // The input as it came may hold what jsonb cannot (U+0000, an unpaired surrogate) or be nested
+      // too deep to serialise: it is then kept as its JSON text in `raw` (the escapes intact), or
+      // said to be unkept. Text columns get U+FFFD for what PostgreSQL cannot store.
+      let json: string | undefined;
+      try {
+        json = input.payload === undefined ? undefined : JSON.stringify(input.payload);
+      } catch {
+        json = undefined;
+      }
+      const payload = json !== undefined && !/\\u0000|\\ud[89a-f]/i.test(json) ? json : null;
+      const raw =
+        payload !== null
+          ? (input.raw ?? null)
+          : (input.raw ??
+            json ??
+            (input.payload === undefined ? '' : '(not kept: the input is nested too deep to serialise)'));
       const { rows } = await sql.query(
         `INSERT INTO dead_letters (id, source, reason, field, payload, raw, created_at)
          VALUES (:id::uuid, :source, :reason, :field, :payload::jsonb, :raw, :now::timestamptz)
@@ -255,10 +274,10 @@ export function createSqlStore(sql: SqlClient): Store {
         {
           id: ctx.id,
           source: input.source,
-          reason: input.reason.slice(0, 2000),
-          field: input.field ?? null,
+          reason: storableText(input.reason.slice(0, 2000)),
+          field: input.field === undefined ? null : storableText(input.field),
           payload,
-          raw: payload === null ? (input.raw ?? '') : (input.raw ?? null),
+          raw: raw === null ? null : storableText(raw),
           now: ctx.now,
         },
       );
@@ -292,8 +311,13 @@ export function createSqlStore(sql: SqlClient): Store {
 
     async completeFanOut(ids) {
       if (ids.length === 0) return;
+      // Committed without waiting for the WAL flush (synchronous_commit off for this one transaction):
+      // should the server crash before the flush, the rows come back and the sweeper publishes them
+      // again, at least once, as invariant 3 allows. `= ANY (ARRAY(...))` finds the rows by the primary
+      // key, where `IN (SELECT ...)` scanned the whole table, dead rows included.
       await sql.query(
-        `DELETE FROM outbox WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text(:ids::jsonb))`,
+        `DELETE FROM outbox USING (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
+         WHERE id = ANY (ARRAY(SELECT value::bigint FROM jsonb_array_elements_text(:ids::jsonb)))`,
         { ids: jsonIds(ids) },
       );
     },
@@ -302,7 +326,7 @@ export function createSqlStore(sql: SqlClient): Store {
       if (ids.length === 0) return;
       await sql.query(
         `UPDATE outbox SET last_error = :error, available_at = :retryAt::timestamptz
-         WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text(:ids::jsonb))`,
+         WHERE id = ANY (ARRAY(SELECT value::bigint FROM jsonb_array_elements_text(:ids::jsonb)))`,
         { ids: jsonIds(ids), error: error.slice(0, 2000), retryAt },
       );
     },
@@ -311,5 +335,5 @@ export function createSqlStore(sql: SqlClient): Store {
       const { rows } = await sql.query(`SELECT count(*)::int AS n FROM outbox`);
       return rows[0]!.n as number;
     },
-  };
+  });
 }

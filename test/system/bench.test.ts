@@ -1,0 +1,88 @@
+/**
+ * `npm run bench` as a smoke test: a tiny run on PGlite and the in-process hub (whatever the
+ * environment says), asserting the shape of the one JSON object on stdout and that stderr carries
+ * progress and the summary. Never timings: those are BENCHMARKS.md's business.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { exec, root } from '../support/cli.ts';
+
+const tsx = join(root, 'node_modules/.bin/tsx');
+const embedded = { DATABASE_URL: '', REDIS_URL: '' };
+
+describe('npm run bench', () => {
+  it('prints one JSON object with every figure, its baseline, goal and verdict', async () => {
+    const { code, stdout, stderr } = await exec(
+      tsx,
+      [
+        'bench/run.ts',
+        '--quick',
+        '--only',
+        'pipeline,realtime,broadcast,stored',
+        '--messages',
+        '20',
+        '--samples',
+        '10',
+        '--broadcasts',
+        '1',
+        '--sizes',
+        '100',
+      ],
+      embedded,
+    );
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({
+      machine: { cpus: expect.any(Number), node: process.version },
+      database: { kind: 'pglite' },
+      realtimeChannel: { kind: 'in-process' },
+      sizes: { stored: [100], reduced: true, note: expect.any(String) },
+      pipeline: {
+        msgsPerSec: expect.any(Number),
+        baseline: { msgsPerSec: expect.any(Number), what: expect.any(String) },
+        ratio: expect.any(Number),
+        goal: { ratioAtLeast: 0.5 },
+        met: expect.any(Boolean),
+        fanOut: { outboxLeft: 0 },
+      },
+      realtime: {
+        p50Ms: expect.any(Number),
+        p95Ms: expect.any(Number),
+        p99Ms: expect.any(Number),
+        lost: 0,
+        baseline: { p99Ms: expect.any(Number) },
+        goal: { p99MsBelow: 5 },
+        met: expect.any(Boolean),
+      },
+      broadcast: {
+        recipients: 8,
+        p50Ms: expect.any(Number),
+        p99Ms: expect.any(Number),
+        incomplete: 0,
+        pendingDeliveries: 0,
+        baseline: { p50Ms: expect.any(Number) },
+        met: null,
+      },
+      stored: {
+        steps: [{ storedMessages: 100, throughput: { msgsPerSec: expect.any(Number) } }],
+        goal: { maxSlowdown: 0.1, atStoredMessages: 1_000_000 },
+        met: null,
+      },
+      bundles: null,
+    });
+    expect(report.pipeline.fanOut.busEvents).toBe(report.pipeline.fanOut.posted);
+    expect(report.goals.map((g: { figure: string }) => g.figure)).toEqual(
+      expect.arrayContaining(['pipeline.ratio', 'realtime.p99Ms', 'broadcast.p99Ms']),
+    );
+    expect(stderr).toMatch(/^\[bench +[\d.]+s\] pipeline/m);
+    expect(stderr).toMatch(/^ECHO bench: pglite/m);
+  }, 60_000);
+
+  it('refuses an unknown section, naming it, with the usage', async () => {
+    const { code, stdout, stderr } = await exec(tsx, ['bench/run.ts', '--only', 'everything'], embedded);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('--only: unknown section "everything"');
+    expect(stderr).toContain('npm run -s bench');
+  });
+});
