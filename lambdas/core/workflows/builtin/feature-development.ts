@@ -4,12 +4,13 @@
  * parallel, the quality gate, then a release decision voted by PM, architect and test lead.
  */
 import { z } from 'zod';
+import { Money } from '../../org/tools/kit.ts';
 import { defineWorkflow } from '../definition.ts';
 
 const Input = z.object({
   feature: z.string().trim().min(1, 'is required').max(200, 'must be at most 200 characters'),
   priority: z.enum(['low', 'medium', 'high', 'critical']).default('medium'),
-  budget_usd: z.number({ error: 'must be a number' }).nonnegative('must not be negative'),
+  budget_usd: Money,
   complexity: z.enum(['low', 'medium', 'high']).default('medium'),
   users: z.number().int('must be a whole number').positive('must be positive').default(1000),
   current_capacity_users: z.number().int().positive().default(10_000),

@@ -4,6 +4,7 @@
  * interview in parallel; the CHRO decides the offer.
  */
 import { z } from 'zod';
+import { Money } from '../../org/tools/kit.ts';
 import { defineWorkflow } from '../definition.ts';
 
 const Mark = z.number().min(1, 'must be from 1 to 5').max(5, 'must be from 1 to 5');
@@ -11,8 +12,8 @@ const Input = z.object({
   position: z.string().trim().min(1, 'is required').max(200, 'must be at most 200 characters'),
   headcount: z.number().int('must be a whole number').positive('must be at least 1').default(1),
   team: z.string().max(100).default('engineering'),
-  budget_usd: z.number({ error: 'must be a number' }).nonnegative('must not be negative'),
-  salary_usd: z.number().nonnegative('must not be negative').optional(),
+  budget_usd: Money,
+  salary_usd: Money.optional(),
   candidate: z.string().trim().min(1).max(200).default('the shortlisted candidate'),
   marks: z
     .object({ technical: Mark, communication: Mark, collaboration: Mark })
