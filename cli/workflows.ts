@@ -3,22 +3,10 @@
  * progress on stderr), drawn as their step tree, listed and cancelled. Every command has --json.
  */
 import { type Command, InvalidArgumentError } from 'commander';
+import type { StepOutline } from '../lambdas/core/workflows/definition.ts';
 import type { StepState, WorkflowRun } from '../lambdas/core/workflows/types.ts';
 import { jsonObject, positiveInt, print } from './args.ts';
 import { api, createClient, humanToken } from './client.ts';
-
-/** A definition's outline, as GET /workflows and GET /workflow-runs/:id give it. */
-export interface StepOutline {
-  id: string;
-  kind: string;
-  title?: string;
-  to?: string;
-  tool?: string;
-  owner?: string;
-  steps?: StepOutline[];
-  otherwise?: StepOutline[];
-  branches?: StepOutline[][];
-}
 
 interface RunView {
   run: WorkflowRun;

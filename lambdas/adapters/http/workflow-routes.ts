@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { WORKFLOWS } from '../../core/workflows/builtin/index.ts';
 import { advance } from '../../core/workflows/coordinator.ts';
-import { allSteps, type Step } from '../../core/workflows/definition.ts';
+import { allSteps, outline } from '../../core/workflows/definition.ts';
 import { type Catalog, cancelRun, definitionOf, startRun } from '../../core/workflows/engine.ts';
 import { RUN_STATUSES } from '../../core/workflows/types.ts';
 import { type ApiDeps, HUMAN_REQUIRED, json, limit, parseBody, parseQuery, type Route } from './http.ts';
@@ -31,22 +31,6 @@ function runId(params: Record<string, string>): string {
   const parsed = z.uuid().safeParse(params.id);
   if (!parsed.success) throw new ValidationError('id', 'id: must be a workflow run id (uuid)');
   return parsed.data;
-}
-
-/** A definition as users read it: each step with its kind, its title and what it contains. */
-function outline(steps: readonly Step[]): unknown[] {
-  return steps.map((s) => ({
-    id: s.id,
-    kind: s.kind,
-    ...(s.title ? { title: s.title } : {}),
-    ...(s.kind === 'request' ? { to: s.to, ...(s.tool ? { tool: s.tool } : {}) } : {}),
-    ...(s.kind === 'notify' ? { to: s.to } : {}),
-    ...(s.kind === 'decision'
-      ? { owner: s.owner, participants: typeof s.participants === 'function' ? 'computed' : s.participants }
-      : {}),
-    ...(s.kind === 'branch' ? { steps: outline(s.steps), otherwise: outline(s.otherwise ?? []) } : {}),
-    ...(s.kind === 'parallel' ? { join: s.join ?? 'all', branches: s.branches.map(outline) } : {}),
-  }));
 }
 
 const catalogOf = (deps: ApiDeps): Catalog => deps.workflows ?? WORKFLOWS;

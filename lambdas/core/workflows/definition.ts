@@ -244,3 +244,33 @@ export function findStep(def: WorkflowDefinition, id: string): Step | undefined 
   for (const step of allSteps(def.steps)) if (step.id === id) return step;
   return undefined;
 }
+
+/** A definition as users read it (the API, echoctl, the dashboard): each step, what it asks, what it holds. */
+export interface StepOutline {
+  id: string;
+  kind: StepKind;
+  title?: string;
+  to?: string;
+  tool?: string;
+  owner?: string;
+  participants?: Role[] | 'broadcast' | 'computed';
+  steps?: StepOutline[];
+  otherwise?: StepOutline[];
+  join?: ParallelStep['join'];
+  branches?: StepOutline[][];
+}
+
+export function outline(steps: readonly Step[]): StepOutline[] {
+  return steps.map((s) => ({
+    id: s.id,
+    kind: s.kind,
+    ...(s.title ? { title: s.title } : {}),
+    ...(s.kind === 'request' ? { to: s.to, ...(s.tool ? { tool: s.tool } : {}) } : {}),
+    ...(s.kind === 'notify' ? { to: s.to } : {}),
+    ...(s.kind === 'decision'
+      ? { owner: s.owner, participants: typeof s.participants === 'function' ? 'computed' : s.participants }
+      : {}),
+    ...(s.kind === 'branch' ? { steps: outline(s.steps), otherwise: outline(s.otherwise ?? []) } : {}),
+    ...(s.kind === 'parallel' ? { join: s.join ?? 'all', branches: s.branches.map(outline) } : {}),
+  }));
+}
