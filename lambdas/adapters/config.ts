@@ -18,6 +18,8 @@ export interface Config {
   database: DatabaseConfig;
   /** Redis for the real-time channel; absent: the in-process hub (local only). */
   redisUrl: string | undefined;
+  /** Put before every real-time channel name on Redis: runtimes sharing one Redis stay apart. */
+  redisPrefix: string;
   /** An AWS endpoint override for the SDK clients (LocalStack, or the local runtime's endpoint). */
   awsEndpoint: string | undefined;
   eventBusName: string;
@@ -100,6 +102,14 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   return value;
 }
 
+function channelPrefix(env: Env): string {
+  const prefix = env.ECHO_REDIS_PREFIX ?? '';
+  if (prefix.length > 100) throw new ConfigError('ECHO_REDIS_PREFIX', 'must be at most 100 characters');
+  if (/[*?[\]\\\s]/.test(prefix))
+    throw new ConfigError('ECHO_REDIS_PREFIX', 'must not hold glob characters (* ? [ ] \\) or spaces');
+  return prefix;
+}
+
 function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
@@ -166,6 +176,7 @@ export function parseConfig(env: Env = process.env): Config {
     logFileLevel,
     database,
     redisUrl: url(env, 'REDIS_URL', ['redis', 'rediss']),
+    redisPrefix: channelPrefix(env),
     awsEndpoint,
     eventBusName: env.ECHO_EVENT_BUS_NAME || 'default',
     dataDir,

@@ -59,7 +59,7 @@ export async function buildDeps(config: Config): Promise<LambdaDeps> {
       eventBusName: config.eventBusName,
       ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
     }),
-    realtime: createRedisPublisher(config.redisUrl),
+    realtime: createRedisPublisher(config.redisUrl, { prefix: config.redisPrefix }),
     clock: systemClock,
     newId: uuidv7,
     logger,

@@ -90,8 +90,8 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
     let realtime: RealtimePublisher;
     let subscriber: RealtimeSubscriber;
     if (config.redisUrl) {
-      realtime = createRedisPublisher(config.redisUrl);
-      subscriber = createRedisSubscriber(config.redisUrl);
+      realtime = createRedisPublisher(config.redisUrl, { prefix: config.redisPrefix });
+      subscriber = createRedisSubscriber(config.redisUrl, { prefix: config.redisPrefix });
     } else {
       ({ publisher: realtime, subscriber } = createInProcessHub());
     }

@@ -35,6 +35,14 @@ const adapters: Array<[name: string, enabled: boolean, make: (log: RealtimeLog) 
       subscriber: createRedisSubscriber(redisUrl!, { log }),
     }),
   ],
+  [
+    'ioredis with a channel prefix',
+    hasRedis,
+    (log) => ({
+      publisher: createRedisPublisher(redisUrl!, { log, prefix: 'contract-prefix:' }),
+      subscriber: createRedisSubscriber(redisUrl!, { log, prefix: 'contract-prefix:' }),
+    }),
+  ],
 ];
 
 function inbox() {
@@ -237,6 +245,37 @@ describe('realtime ioredis: Redis down', () => {
 });
 
 describe.skipIf(!hasRedis)('realtime ioredis: Redis specifics', () => {
+  it('runtimes with different prefixes on one Redis do not hear each other; the prefix is on the wire only', async () => {
+    const p = `test:${randomBytes(6).toString('hex')}:`;
+    const [a, b] = ['a:', 'b:'].map((prefix) => ({
+      publisher: createRedisPublisher(redisUrl!, { prefix: p + prefix }),
+      subscriber: createRedisSubscriber(redisUrl!, { prefix: p + prefix }),
+    }));
+    const raw = new Redis(redisUrl!);
+    const wire: string[] = [];
+    try {
+      const [boxA, boxB] = [inbox(), inbox()];
+      await a!.subscriber.subscribe(['messages:*'], boxA.handler);
+      await b!.subscriber.subscribe(['messages:all'], boxB.handler);
+      await raw.psubscribe(`${p}*`);
+      raw.on('pmessage', (_pattern: string, channel: string) => void wire.push(channel));
+      await a!.publisher.publish('messages:all', { from: 'a' });
+      await b!.publisher.publish('messages:all', { from: 'b' });
+      await boxA.until(1);
+      await boxB.until(1);
+      await vi.waitFor(() => expect(wire).toHaveLength(2));
+      expect(boxA.got).toEqual([{ channel: 'messages:all', payload: { from: 'a' } }]);
+      expect(boxB.got).toEqual([{ channel: 'messages:all', payload: { from: 'b' } }]);
+      expect(wire.sort()).toEqual([`${p}a:messages:all`, `${p}b:messages:all`]);
+    } finally {
+      for (const side of [a!, b!]) {
+        await side.publisher.close();
+        await side.subscriber.close();
+      }
+      raw.disconnect();
+    }
+  });
+
   it('skips a malformed payload on the wire and keeps delivering', async () => {
     const log = vi.fn<RealtimeLog>();
     const subscriber = createRedisSubscriber(redisUrl!, { log });

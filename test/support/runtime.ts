@@ -2,6 +2,7 @@
  * A local runtime for tests: the real one (real Postgres or PGlite, real Redis or the in-process
  * hub), on ephemeral ports, with timers slow enough that the test drives sweeps and catch-up.
  */
+import { randomUUID } from 'node:crypto';
 import { parseConfig } from '../../lambdas/adapters/config.ts';
 import type { Behaviour } from '../../lambdas/core/agent.ts';
 import type { Clock } from '../../lambdas/core/pipeline.ts';
@@ -47,7 +48,8 @@ export async function startTestRuntime(options: {
     ECHO_RETRY_BASE_MS: '5',
     ...(db ? { DATABASE_URL: db.url } : {}),
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
-    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+    // each test runtime has channels of its own on a shared Redis: no test hears another's events
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl, ECHO_REDIS_PREFIX: `test-${randomUUID()}:` } : {}),
     ...options.env,
   });
   if (options.database === 'pglite') config.database = { kind: 'pglite' };

@@ -43,6 +43,8 @@ describe('configuration', () => {
     [{ REDIS_URL: 'not a url' }, 'REDIS_URL: must be a URL (redis or rediss), got "not a url"'],
     [{ ECHO_DB_CLUSTER_ARN: 'arn:c' }, 'ECHO_DB_SECRET_ARN: is required with ECHO_DB_CLUSTER_ARN'],
     [{ ECHO_LOG_LEVEL: 'loud' }, 'ECHO_LOG_LEVEL: must be one of debug, info, warn, error, silent'],
+    [{ ECHO_REDIS_PREFIX: 'dev:*' }, 'ECHO_REDIS_PREFIX: must not hold glob characters'],
+    [{ ECHO_REDIS_PREFIX: 'x'.repeat(101) }, 'ECHO_REDIS_PREFIX: must be at most 100 characters'],
   ])('names the variable: %o', (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(message);

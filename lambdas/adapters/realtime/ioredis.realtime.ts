@@ -24,6 +24,11 @@ export interface RedisRealtimeOptions {
   timeoutMs?: number;
   /** Lost connections, malformed payloads, throwing handlers. Default: console.warn. */
   log?: RealtimeLog;
+  /**
+   * Put before every channel and pattern on Redis, and taken off what is delivered: runtimes that
+   * share one Redis (a laptop's, a test suite's) do not hear each other. Default none.
+   */
+  prefix?: string;
 }
 
 export interface RedisSubscriberOptions extends RedisRealtimeOptions {
@@ -130,12 +135,13 @@ function describe(url: string): string {
 
 export function createRedisPublisher(url: string, options: RedisRealtimeOptions = {}): RealtimePublisher {
   const conn = connect(url, 'publisher', options);
+  const prefix = options.prefix ?? '';
   return {
     async publish(channel, payload) {
       const json = encodePayload(payload);
       await conn.ready();
       try {
-        await conn.redis.publish(channel, json);
+        await conn.redis.publish(prefix + channel, json);
       } catch (cause) {
         throw conn.unavailable(`publish to ${channel} failed`, cause);
       }
@@ -158,9 +164,11 @@ export function createRedisSubscriber(url: string, options: RedisSubscriberOptio
   /** Every channel or pattern of an active subscription, with how many subscriptions use it. */
   const counts = new Map<string, number>();
 
+  const prefix = options.prefix ?? '';
+  const unprefixed = (name: string) => name.slice(prefix.length);
   const send = (subscribe: boolean, names: readonly string[]): Promise<unknown> => {
-    const plain = names.filter((n) => !isGlob(n));
-    const globs = names.filter(isGlob);
+    const plain = names.filter((n) => !isGlob(n)).map((n) => prefix + n);
+    const globs = names.filter(isGlob).map((n) => prefix + n);
     return Promise.all([
       plain.length && (subscribe ? redis.subscribe(...plain) : redis.unsubscribe(...plain)),
       globs.length && (subscribe ? redis.psubscribe(...globs) : redis.punsubscribe(...globs)),
@@ -181,9 +189,11 @@ export function createRedisSubscriber(url: string, options: RedisSubscriberOptio
       deliver(e.handler, channel, copies[i], log);
     });
   };
-  redis.on('message', (channel: string, raw: string) => dispatch((e) => e.plain.has(channel), channel, raw));
+  redis.on('message', (channel: string, raw: string) =>
+    dispatch((e) => e.plain.has(unprefixed(channel)), unprefixed(channel), raw),
+  );
   redis.on('pmessage', (pattern: string, channel: string, raw: string) =>
-    dispatch((e) => e.globs.has(pattern), channel, raw),
+    dispatch((e) => e.globs.has(unprefixed(pattern)), unprefixed(channel), raw),
   );
 
   /** Listeners added through onReconnect (per consumer), called after options.onReconnect. */
