@@ -22,7 +22,7 @@ const MARK: Record<StepState['status'] | 'pending', string> = {
   timed_out: '⏱',
   skipped: '-',
   cancelled: '⊘',
-  pending: ' ',
+  pending: '○',
 };
 
 const time = (iso: string) => iso.slice(0, 19).replace('T', ' ');
@@ -150,12 +150,14 @@ export function registerWorkflowCommands(program: Command, base: string): void {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const { run } = await view(id);
-      for (const [step, s] of Object.entries(run.steps)) {
-        if (!s.completedAt || seen.has(step)) continue;
+      const finished = Object.entries(run.steps)
+        .filter(([step, s]) => s.completedAt && !seen.has(step))
+        .sort(([, a], [, b]) => a.completedAt!.localeCompare(b.completedAt!));
+      for (const [step, s] of finished) {
         seen.add(step);
         if (progress)
           process.stderr.write(
-            `  ${MARK[s.status]} ${step} ${s.status}${s.to ? ` (${s.to})` : ''} after ${elapsed(run.createdAt, s.completedAt)}\n`,
+            `  ${MARK[s.status]} ${step} ${s.status}${s.to ? ` (${s.to})` : ''} after ${elapsed(run.createdAt, s.completedAt!)}\n`,
           );
       }
       if (FINISHED.has(run.status) || run.status === 'paused') return run;
