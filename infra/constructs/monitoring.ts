@@ -86,7 +86,7 @@ export class Monitoring extends Construct {
     });
     this.dashboard.addWidgets(
       new cw.TextWidget({
-        markdown: `# ECHO ${props.stage}\nMessages, deliveries and decisions (namespace \`${METRICS_NAMESPACE}\`, service \`${service}\`); dead letters; the agents' errors and durations.`,
+        markdown: `# ECHO ${props.stage}\nMessages, deliveries, decisions and workflow runs (namespace \`${METRICS_NAMESPACE}\`, service \`${service}\`); dead letters; the agents' errors and durations.`,
         width: 24,
         height: 2,
       }),
@@ -104,6 +104,9 @@ export class Monitoring extends Construct {
         width: 8,
       }),
       new cw.GraphWidget({ title: 'Decisions by status', left: byValue(METRICS.decisions), width: 8 }),
+    );
+    this.dashboard.addWidgets(
+      new cw.GraphWidget({ title: 'Workflow runs by status', left: byValue(METRICS.workflowRuns), width: 8 }),
     );
     this.dashboard.addWidgets(
       new cw.GraphWidget({

@@ -9,6 +9,7 @@
  * the dashboard graphs exactly those sets.
  */
 import { DECISION_STATUSES } from './decision-types.ts';
+import { RUN_STATUSES } from './workflows/types.ts';
 
 export const METRICS_NAMESPACE = 'ECHO';
 
@@ -30,6 +31,13 @@ export const METRICS = {
     unit: 'Count',
     dimension: 'status',
     values: DECISION_STATUSES,
+  },
+  /** A workflow run started (`running`) or reaching a status. */
+  workflowRuns: {
+    name: 'WorkflowRuns',
+    unit: 'Count',
+    dimension: 'status',
+    values: RUN_STATUSES,
   },
   /** Fan-out rows the relay or the sweeper published / left pending after a failure. */
   fanOutPublished: { name: 'FanOutPublished', unit: 'Count' },

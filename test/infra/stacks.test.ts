@@ -333,7 +333,12 @@ describe('dead letters and alarms', () => {
     const [dashboard] = Object.values(stateless.findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboard!.Properties.DashboardName).toBe('echo-dev');
     const body = JSON.stringify(dashboard!.Properties.DashboardBody);
-    for (const m of [METRICS.messagesPosted.name, METRICS.deliveries.name, METRICS.decisions.name]) {
+    for (const m of [
+      METRICS.messagesPosted.name,
+      METRICS.deliveries.name,
+      METRICS.decisions.name,
+      METRICS.workflowRuns.name,
+    ]) {
       expect(body).toContain(`\\"${METRICS_NAMESPACE}\\",\\"${m}\\"`);
     }
     expect(body).toContain('ApproximateNumberOfMessagesVisible');

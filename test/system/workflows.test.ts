@@ -341,6 +341,14 @@ describe.runIf(hasServices)('built-in workflows on the local runtime', () => {
     expect(cli.stderr).toMatch(/input\.position/);
   });
 
+  it('the runtime counts workflow runs by status', async () => {
+    const { metrics } = (await call('GET', '/health')).body.detail;
+    expect(metrics['WorkflowRuns{status=running}']).toBeGreaterThan(0);
+    expect(metrics['WorkflowRuns{status=completed}']).toBeGreaterThan(0);
+    expect(metrics['WorkflowRuns{status=paused}']).toBeGreaterThan(0);
+    expect(metrics['WorkflowRuns{status=cancelled}']).toBeGreaterThan(0);
+  });
+
   it('echoctl: start --wait --json, workflows, workflow status draws the steps; one idempotency key, one run', async () => {
     const input = JSON.stringify({ ...MOBILE_DASHBOARD, feature: 'Offline mode' });
     const started = await echoctl(

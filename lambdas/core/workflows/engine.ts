@@ -12,6 +12,7 @@ import type { Decision } from '../decision-types.ts';
 import { ConflictError, openCollaborative, requestHumanApproval, withdrawApproval } from '../decisions.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { JsonObject, Message } from '../messages.ts';
+import { METRICS } from '../metrics.ts';
 import { superiorOf } from '../org/registry.ts';
 import type { Role } from '../roles.ts';
 import {
@@ -441,6 +442,7 @@ async function transition(
     );
   }
   if (status !== run.status) {
+    countRun(ctx, status);
     const event = {
       running: ['WorkflowResumed', 'resumed'],
       paused: ['WorkflowPaused', 'paused'],
@@ -451,6 +453,10 @@ async function transition(
     await ctx.emit(event[0]!, summary(next, error ? { error } : {}), channel(event[1]!));
   }
   return next;
+}
+
+function countRun(ctx: TxContext, status: RunStatus) {
+  ctx.count(METRICS.workflowRuns.name, 1, { name: METRICS.workflowRuns.dimension, value: status });
 }
 
 /** Starts a run: its input validated (errors name the field), its first steps started. */
@@ -475,6 +481,7 @@ export async function startRun(
     now: ctx.now,
   });
   if (!inserted.created) return inserted;
+  countRun(ctx, 'running');
   await ctx.emit('WorkflowStarted', summary(inserted.run, { input: parsed.data }), channel('started'));
   // a new run "changes" from running: a first walk that pauses or finishes it says so
   return { run: await transition(ctx, def, inserted.run, async () => {}), created: true };
