@@ -57,6 +57,15 @@ const catalog = new Map<string, WorkflowDefinition>([
       done,
     ]),
     test('test-deadline', [ask('a', 'cto')], 10),
+    test('test-broken', [
+      ask('a', 'cto'),
+      ask('b', 'cto', {
+        input: ({ steps }) => {
+          if (!steps.a?.answer) throw new Error('step a gave no answer');
+          return {};
+        },
+      }),
+    ]),
   ].map((w) => [w.name, w] as const),
 ]);
 
@@ -346,6 +355,20 @@ describe.runIf(hasServices)('the workflow engine', () => {
     const after = await settled(id);
     expect(after.version).toBe(cancelled.body.run.version);
     expect(await requestsOf(id)).toBe(1);
+  });
+
+  it("a definition's function that throws fails the run naming the step; the coordinator does not retry it", async () => {
+    const id = await start('test-broken');
+    const a = await requestOf(id, 'a');
+    await answer(a.id, 'cto', { something: 'else' });
+    const run = await settled(id);
+    expect(run).toMatchObject({
+      status: 'failed',
+      error: 'step b: its definition threw: step a gave no answer',
+    });
+    expect(await requestsOf(id)).toBe(1);
+    const reasons = (await call('GET', '/dead-letters')).body.deadLetters.map((d: any) => d.reason);
+    expect(reasons.join()).not.toMatch(/definition threw/);
   });
 
   it('a run past its deadline fails and stops waiting', async () => {

@@ -28,7 +28,7 @@ export interface WorkflowScope<I = JsonObject> {
   steps: Readonly<Record<string, JsonObject>>;
 }
 
-type Value<T, I> = T | ((scope: WorkflowScope<I>) => T);
+export type Value<T, I = JsonObject> = T | ((scope: WorkflowScope<I>) => T);
 
 export type OnTimeout =
   | { action: 'fail' }

@@ -10,7 +10,7 @@
 import type { TxContext } from '../agent.ts';
 import type { Decision } from '../decision-types.ts';
 import { ConflictError, openCollaborative, requestHumanApproval, withdrawApproval } from '../decisions.ts';
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { EchoError, NotFoundError, ValidationError } from '../errors.ts';
 import type { JsonObject, Message } from '../messages.ts';
 import { METRICS } from '../metrics.ts';
 import { superiorOf } from '../org/registry.ts';
@@ -21,6 +21,7 @@ import {
   type RequestStep,
   resolveValue,
   type Step,
+  type Value,
   type WorkflowDefinition,
   type WorkflowScope,
 } from './definition.ts';
@@ -70,6 +71,22 @@ const scopeOf = (d: Draft): WorkflowScope => ({
   input: d.context.input,
   steps: d.context.steps,
 });
+
+/** A definition's function that threw: the run fails naming the step, rather than the coordinator retrying forever. */
+class StepFunctionError extends EchoError {
+  constructor(step: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super('StepFunctionError', `step ${step}: its definition threw: ${why}`, { cause });
+  }
+}
+
+function evaluate<T>(step: Step, value: Value<T>, scope: WorkflowScope): T {
+  try {
+    return resolveValue(value, scope);
+  } catch (error) {
+    throw new StepFunctionError(step.id, error);
+  }
+}
 
 const minutesFrom = (now: Date, minutes: number | undefined) =>
   minutes === undefined ? null : new Date(now.getTime() + minutes * 60_000);
@@ -143,8 +160,8 @@ async function sendRequest(d: Draft, step: RequestStep, to: Role, attempt: numbe
     from: step.from ?? 'system',
     to,
     type: 'request',
-    subject: step.tool ?? resolveValue(step.subject!, scope),
-    content: step.input ? resolveValue(step.input, scope) : {},
+    subject: step.tool ?? evaluate(step, step.subject!, scope),
+    content: step.input ? evaluate(step, step.input, scope) : {},
     priority: step.priority ?? 'normal',
     metadata: {
       workflow: d.def.name,
@@ -212,8 +229,8 @@ async function runStep(d: Draft, step: Step): Promise<Flow> {
         from: step.from ?? 'system',
         to: step.to,
         type: 'notification',
-        subject: resolveValue(step.subject, scope),
-        content: step.content ? resolveValue(step.content, scope) : {},
+        subject: evaluate(step, step.subject, scope),
+        content: step.content ? evaluate(step, step.content, scope) : {},
         priority: step.priority ?? 'normal',
         metadata: { workflow: d.def.name, workflowRunId: d.run.id, workflowStep: step.id },
         idempotencyKey: `workflow:${d.run.id}:${step.id}`,
@@ -224,7 +241,7 @@ async function runStep(d: Draft, step: Step): Promise<Flow> {
     case 'branch': {
       let state = st;
       if (!state) {
-        const conditionMet = step.when(scope);
+        const conditionMet = evaluate(step, step.when, scope);
         state = setStep(d, step, { status: 'running', conditionMet });
         await abandon(d, conditionMet ? (step.otherwise ?? []) : step.steps);
       }
@@ -259,7 +276,7 @@ async function runStep(d: Draft, step: Step): Promise<Flow> {
         owner: step.owner ?? 'ceo',
         initiator: 'system',
         title: `${d.def.name}: ${step.title ?? step.id}`,
-        reason: resolveValue(step.reason, scope),
+        reason: evaluate(step, step.reason, scope),
         context: { workflowRunId: d.run.id, workflowStep: step.id },
       });
       await waitOn(d, step, 'decision', decision.id, { human: true });
@@ -267,8 +284,8 @@ async function runStep(d: Draft, step: Step): Promise<Flow> {
     }
     case 'decision': {
       const participants =
-        step.participants === 'broadcast' ? undefined : resolveValue(step.participants, scope);
-      const budgetUsd = resolveValue(step.budgetUsd, scope);
+        step.participants === 'broadcast' ? undefined : evaluate(step, step.participants, scope);
+      const budgetUsd = evaluate(step, step.budgetUsd, scope);
       const decision = await openCollaborative(ctx, {
         owner: step.owner,
         initiator: step.owner,
@@ -277,12 +294,12 @@ async function runStep(d: Draft, step: Step): Promise<Flow> {
         idempotencyKey: `workflow:${d.run.id}:${step.id}`,
         proposal: {
           kind: 'workflow_decision',
-          title: step.subject ? resolveValue(step.subject, scope) : (step.title ?? step.id),
+          title: step.subject ? evaluate(step, step.subject, scope) : (step.title ?? step.id),
           domain: step.domain ?? 'strategy',
           ...(budgetUsd !== undefined ? { budgetUsd } : {}),
           confidence: 1,
           details: {
-            ...(step.details ? resolveValue(step.details, scope) : {}),
+            ...(step.details ? evaluate(step, step.details, scope) : {}),
             workflowRunId: d.run.id,
             workflowStep: step.id,
           },
@@ -383,25 +400,29 @@ async function transition(
     context: structuredClone(run.context),
     finished: [],
   };
-  await change(d);
+  let flow: Flow | undefined;
+  try {
+    await change(d);
+    if (!d.end) flow = await runSequence(d, def.steps);
+  } catch (thrown) {
+    if (!(thrown instanceof StepFunctionError)) throw thrown;
+    d.end = { status: 'failed', error: thrown.message };
+  }
   let status: RunStatus;
   let error: string | null = null;
   if (d.end) {
     status = d.end.status;
     error = d.end.error;
+  } else if (flow === 'done') status = 'completed';
+  else if (flow === 'failed') {
+    status = 'failed';
+    const failed = Object.entries(d.steps).find(
+      ([, s]) => (s.status === 'failed' || s.status === 'timed_out') && s.error,
+    );
+    error = failed ? `step ${failed[0]}: ${failed[1].error}` : 'a step failed';
   } else {
-    const flow = await runSequence(d, def.steps);
-    if (flow === 'done') status = 'completed';
-    else if (flow === 'failed') {
-      status = 'failed';
-      const failed = Object.entries(d.steps).find(
-        ([, s]) => (s.status === 'failed' || s.status === 'timed_out') && s.error,
-      );
-      error = failed ? `step ${failed[0]}: ${failed[1].error}` : 'a step failed';
-    } else {
-      const waiting = Object.values(d.steps).filter((s) => s.status === 'waiting');
-      status = waiting.length > 0 && waiting.every((s) => s.human) ? 'paused' : 'running';
-    }
+    const waiting = Object.values(d.steps).filter((s) => s.status === 'waiting');
+    status = waiting.length > 0 && waiting.every((s) => s.human) ? 'paused' : 'running';
   }
   const finished = FINISHED.includes(status);
   if (finished) {
