@@ -8,10 +8,9 @@
  * (an agent's replies) stay in it.
  */
 import { DatabaseUnavailableError } from '../../core/errors.ts';
-import { fanOut, type OutboxEntry } from '../../core/messages.ts';
 import type { InsertedMessage, Store, StoreTx } from '../../core/store.ts';
 import type { Row, SqlClient } from './port.ts';
-import { MESSAGE_COLUMNS, rowToMessage } from './rows.ts';
+import { insertedMessage, MESSAGE_COLUMNS } from './rows.ts';
 
 /** At most this many messages in one statement. */
 export const MAX_BATCH = 32;
@@ -88,21 +87,6 @@ SELECT m.*, (SELECT coalesce(jsonb_agg(jsonb_build_object('id', o.id, 'target', 
              FROM o WHERE o.message_id = m.id) AS outbox
 FROM m`;
 
-function inserted(row: Row): InsertedMessage {
-  const message = rowToMessage(row);
-  const entries = fanOut(message);
-  const outbox = row.outbox as { id: number; target: OutboxEntry['target'] }[];
-  return {
-    message,
-    created: true,
-    fanOut: outbox.map((o) => ({
-      id: Number(o.id),
-      attempts: 0,
-      entry: entries.find((e) => e.target === o.target)!,
-    })),
-  };
-}
-
 /**
  * insertMessage and completeFanOut of `store`, batched across concurrent callers. A post alone runs
  * the store's own statement. A batch that fails (a constraint of one of its messages) is retried
@@ -142,7 +126,7 @@ export function withBatching(sql: SqlClient, store: Store): Store {
     return Promise.allSettled(
       posts.map(async (p) => {
         const row = byId.get(p.planned.id);
-        return row ? inserted(row) : single(p);
+        return row ? insertedMessage(row) : single(p);
       }),
     );
   };

@@ -1,5 +1,6 @@
-import type { JsonObject, Message } from '../../core/messages.ts';
+import { fanOut, type JsonObject, type Message, type OutboxEntry } from '../../core/messages.ts';
 import type { Role } from '../../core/roles.ts';
+import type { InsertedMessage } from '../../core/store.ts';
 import type { Row } from './port.ts';
 
 /** Column values as the domain shows them: timestamps as ISO strings, NULL as null. */
@@ -28,5 +29,21 @@ export function rowToMessage(r: Row): Message {
     recipients: r.recipients as Role[],
     idempotencyKey: (r.idempotency_key as string | null) ?? null,
     createdAt: iso(r.created_at),
+  };
+}
+
+/** A message just inserted, with the outbox rows the same statement wrote (`outbox`: their ids and targets). */
+export function insertedMessage(row: Row): InsertedMessage {
+  const message = rowToMessage(row);
+  const entries = fanOut(message);
+  const outbox = row.outbox as { id: number; target: OutboxEntry['target'] }[];
+  return {
+    message,
+    created: true,
+    fanOut: outbox.map((o) => ({
+      id: Number(o.id),
+      attempts: 0,
+      entry: entries.find((e) => e.target === o.target)!,
+    })),
   };
 }

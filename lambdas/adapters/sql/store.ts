@@ -21,7 +21,7 @@ import type {
 import { withBatching } from './batching.ts';
 import { orgQueries, orgTxStatements, upsertAgentHealth } from './org.sql.ts';
 import type { Row, SqlClient, SqlExecutor } from './port.ts';
-import { iso, isoOrNull, MESSAGE_COLUMNS, qualified, rowToMessage } from './rows.ts';
+import { insertedMessage, iso, isoOrNull, MESSAGE_COLUMNS, qualified, rowToMessage } from './rows.ts';
 import { workflowQueries, workflowTxStatements } from './workflows.sql.ts';
 
 function rowToDelivery(r: Row): Delivery {
@@ -123,20 +123,7 @@ function txStatements(db: SqlExecutor): StoreTx {
         throw error;
       }
       const row = rows[0];
-      if (row) {
-        const message = rowToMessage(row);
-        const entries = fanOut(message);
-        const outbox = row.outbox as { id: number; target: OutboxEntry['target'] }[];
-        return {
-          message,
-          created: true,
-          fanOut: outbox.map((o) => ({
-            id: Number(o.id),
-            attempts: 0,
-            entry: entries.find((e) => e.target === o.target)!,
-          })),
-        };
-      }
+      if (row) return insertedMessage(row);
       const existing = await db.query(
         `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE idempotency_key = :key`,
         {
