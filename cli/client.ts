@@ -44,6 +44,16 @@ export function createClient(
   return { base, call: (method, path, body) => api(base, method, path, body, auth) };
 }
 
+/** A client acting as the local human (approve, reject, cancel): fails, saying what to do, without a token. */
+export function humanClient(base: string, human: string): ApiClient {
+  const token = humanToken();
+  if (!token)
+    throw new Error(
+      'no human token: set ECHO_HUMAN_TOKEN or run from the directory where npm start keeps .echo/',
+    );
+  return createClient(base, { token, human });
+}
+
 export async function api<T>(
   base: string,
   method: string,

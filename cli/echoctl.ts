@@ -9,7 +9,7 @@ import type { Message } from '../lambdas/core/messages.ts';
 import type { DeadLetter } from '../lambdas/core/store.ts';
 import type { WorkflowRun } from '../lambdas/core/workflows/types.ts';
 import { jsonObject, positiveInt, print } from './args.ts';
-import { ApiError, api, apiBaseUrl, createClient, humanToken } from './client.ts';
+import { ApiError, api, apiBaseUrl, createClient, humanClient, humanToken } from './client.ts';
 import { registerLogs } from './logs.ts';
 import { addMcpCommand } from './mcp.ts';
 import { runScenario, SCENARIOS } from './scenarios.ts';
@@ -221,12 +221,7 @@ for (const [verb, approve] of [
     .option('--as <name>', 'your name, recorded as the principal', process.env.USER || 'local')
     .option('--json', 'print the decision as JSON')
     .action(async (id: string, o) => {
-      const token = humanToken();
-      if (!token)
-        throw new Error(
-          'no human token: set ECHO_HUMAN_TOKEN or run from the directory where npm start keeps .echo/',
-        );
-      const client = createClient(base, { token, human: o.as });
+      const client = humanClient(base, o.as);
       const { decision } = await client.call<{ decision: DecisionView }>(
         'POST',
         `/decisions/${encodeURIComponent(await approvalTarget(id))}/${verb}`,

@@ -6,7 +6,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import type { StepOutline } from '../lambdas/core/workflows/definition.ts';
 import type { StepState, WorkflowRun } from '../lambdas/core/workflows/types.ts';
 import { jsonObject, positiveInt, print } from './args.ts';
-import { api, createClient, humanToken } from './client.ts';
+import { api, humanClient } from './client.ts';
 
 interface RunView {
   run: WorkflowRun;
@@ -188,12 +188,7 @@ export function registerWorkflowCommands(program: Command, base: string): void {
     .option('--as <name>', 'your name, recorded as the principal', process.env.USER || 'local')
     .option('--json', 'print the run as JSON')
     .action(async (id: string, o) => {
-      const token = humanToken();
-      if (!token)
-        throw new Error(
-          'no human token: set ECHO_HUMAN_TOKEN or run from the directory where npm start keeps .echo/',
-        );
-      const { run } = await createClient(base, { token, human: o.as }).call<{ run: WorkflowRun }>(
+      const { run } = await humanClient(base, o.as).call<{ run: WorkflowRun }>(
         'POST',
         `/workflow-runs/${encodeURIComponent(id)}/cancel`,
         { reason: o.reason },
