@@ -27,6 +27,11 @@ export interface Config {
   host: string;
   port: number;
   awsPort: number;
+  /**
+   * The local AWS endpoint verifies every request's SigV4 signature against these; absent: any
+   * credentials sign (the signature's presence is still required).
+   */
+  localAwsCredentials: { accessKeyId: string; secretAccessKey: string } | undefined;
   sweepIntervalMs: number;
   catchUpIntervalMs: number;
   /** First retry delay of the local bus's async invoke (Lambda's own is about a minute). */
@@ -125,6 +130,20 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
   return raw;
 }
 
+/** ECHO_AWS_ACCESS_KEY_ID and ECHO_AWS_SECRET_ACCESS_KEY: both or neither. */
+function localAwsCredentials(env: Env): Config['localAwsCredentials'] {
+  const accessKeyId = env.ECHO_AWS_ACCESS_KEY_ID || undefined;
+  const secretAccessKey = env.ECHO_AWS_SECRET_ACCESS_KEY || undefined;
+  if (!accessKeyId && !secretAccessKey) return undefined;
+  if (!accessKeyId)
+    throw new ConfigError('ECHO_AWS_ACCESS_KEY_ID', 'is required with ECHO_AWS_SECRET_ACCESS_KEY');
+  if (!secretAccessKey)
+    throw new ConfigError('ECHO_AWS_SECRET_ACCESS_KEY', 'is required with ECHO_AWS_ACCESS_KEY_ID');
+  if (!/^[\x21-\x7e]{1,128}$/.test(accessKeyId))
+    throw new ConfigError('ECHO_AWS_ACCESS_KEY_ID', 'must be 1 to 128 printable characters without spaces');
+  return { accessKeyId, secretAccessKey };
+}
+
 /** A two-valued setting: true for `yes`, false for `no` (the default). */
 function bool(env: Env, name: string, yes: string, no: string): boolean {
   const raw = env[name];
@@ -183,6 +202,7 @@ export function parseConfig(env: Env = process.env): Config {
     host: env.ECHO_HOST || '127.0.0.1',
     port: int(env, 'ECHO_PORT', 4000, 0, 65535),
     awsPort: int(env, 'ECHO_AWS_PORT', 4566, 0, 65535),
+    localAwsCredentials: localAwsCredentials(env),
     sweepIntervalMs: int(env, 'ECHO_SWEEP_INTERVAL_MS', 1000, 10, 3_600_000),
     catchUpIntervalMs: int(env, 'ECHO_CATCHUP_INTERVAL_MS', 30_000, 10, 3_600_000),
     retryBaseMs: int(env, 'ECHO_RETRY_BASE_MS', 1000, 1, 600_000),

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { type ApiDeps, handleApiRequest, type Principal } from '../adapters/http/api.ts';
 import { dashboardResponse } from '../adapters/http/dashboard.ts';
 import { handleMcpHttp, isMcpPath } from '../adapters/mcp/streamable-http.ts';
+import { foreignRequest } from './cross-site.ts';
 
 /** Bodies beyond this are refused before they are read whole (the contract's own limit is 256 KB). */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -30,38 +31,6 @@ function principalOf(req: IncomingMessage, token: string): Principal | undefined
       .replace(/[^\w.@-]/g, '')
       .slice(0, 64) || 'local';
   return { kind: 'human', id: `human:${name}` };
-}
-
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/**
- * Why a browser request from elsewhere is refused, if it is. The runtime listens on loopback with
- * no login for posting: a page on another site (a form, or a DNS name rebound to 127.0.0.1) must
- * not drive it. So on loopback the Host must be a loopback name, and a request that changes
- * something must come from no page at all (curl, echoctl, an MCP client send no Origin) or from the
- * runtime's own pages.
- */
-function foreignRequest(req: IncomingMessage, listenHost: string): string | undefined {
-  const hostname = (value: string) => {
-    try {
-      return new URL(`http://${value}`).hostname;
-    } catch {
-      return '';
-    }
-  };
-  const host = req.headers.host ?? '';
-  if (LOOPBACK.has(listenHost) && !LOOPBACK.has(hostname(host)))
-    return `Host ${host || '(none)'} is not this loopback runtime`;
-  const origin = req.headers.origin;
-  if (SAFE_METHODS.has(req.method ?? 'GET') || origin === undefined) return undefined;
-  let from: URL | undefined;
-  try {
-    from = new URL(origin);
-  } catch {
-    from = undefined;
-  }
-  return from?.host === host ? undefined : `Origin ${origin} is not this runtime's own pages`;
 }
 
 /**

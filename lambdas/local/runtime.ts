@@ -174,7 +174,12 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       routes.push(dataApi.route);
       cleanup.push(() => dataApi.close());
     }
-    const aws = await startLocalAwsEndpoint({ host: config.host, port: config.awsPort, routes });
+    const aws = await startLocalAwsEndpoint({
+      host: config.host,
+      port: config.awsPort,
+      routes,
+      credentials: config.localAwsCredentials,
+    });
     cleanup.push(() => aws.close());
 
     const health = async (): Promise<Health> => {

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DECISION_STATUSES } from '../../lambdas/core/decision-types.ts';
 import { ROLES } from '../../lambdas/core/roles.ts';
 import { WORKFLOWS } from '../../lambdas/core/workflows/builtin/index.ts';
+import { signedHeaders } from '../support/aws-signing.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { redisUrl, requireService } from '../support/services.ts';
 import {
@@ -365,10 +366,10 @@ interface Request {
 }
 
 /** A request with exactly this target (fetch would normalise it). */
-function raw(base: string, method: string, target: string) {
+function raw(base: string, method: string, target: string, headers: Record<string, string> = {}) {
   const { hostname, port } = new URL(base);
   return new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
-    const req = httpRequest({ host: hostname, port, method, path: target }, (res) => {
+    const req = httpRequest({ host: hostname, port, method, path: target, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -566,7 +567,7 @@ describe.runIf(hasServices)('hostile requests to the HTTP API', () => {
       expect([target, res.status, res.type]).toEqual([target, 404, 'application/json; charset=utf-8']);
       expect(JSON.parse(res.body).error.code).toBe('NotFound');
     }
-    const aws = await raw(rt.awsUrl, 'POST', '//');
+    const aws = await raw(rt.awsUrl, 'POST', '//', await signedHeaders('POST', `${rt.awsUrl}/`, {}, ''));
     expect(aws.status).toBe(404);
     expect(JSON.parse(aws.body).__type).toBe('UnknownOperationException');
   });

@@ -17,6 +17,7 @@ import {
   validateEventPattern,
 } from '../../lambdas/local/eventbridge/pattern.ts';
 import { eventBridgeRoute } from '../../lambdas/local/eventbridge/route.ts';
+import { signedFetch } from '../support/aws-signing.ts';
 import {
   asReceived,
   deepNesting,
@@ -272,7 +273,7 @@ describe('hostile patterns to the local endpoint (TestEventPattern)', () => {
   });
 
   async function testEventPattern(body: string) {
-    const res = await fetch(endpoint.url, {
+    const res = await signedFetch(endpoint.url, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-amz-json-1.1',

@@ -14,6 +14,7 @@ import type { EventEnvelope } from '../../lambdas/adapters/bus/port.ts';
 import { ValidationError } from '../../lambdas/core/errors.ts';
 import { ADDRESSES } from '../../lambdas/core/roles.ts';
 import { createIngestHandler } from '../../lambdas/handlers/ingest.ts';
+import { signedFetch } from '../support/aws-signing.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { redisUrl, requireService } from '../support/services.ts';
 import {
@@ -244,7 +245,7 @@ describe.runIf(hasServices)('hostile PostMessage events to the ingest function',
     const before = await busFailures();
     await fc.assert(
       fc.asyncProperty(fc.array(entry, { minLength: 0, maxLength: 4 }), async (entries) => {
-        const res = await fetch(rt.awsUrl, {
+        const res = await signedFetch(rt.awsUrl, {
           method: 'POST',
           headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSEvents.PutEvents' },
           body: JSON.stringify({ Entries: entries }),

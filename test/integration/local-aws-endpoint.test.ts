@@ -16,6 +16,7 @@ import {
 } from '../../lambdas/local/aws/server.ts';
 import { LocalEventBus } from '../../lambdas/local/eventbridge/bus.ts';
 import { eventBridgeRoute } from '../../lambdas/local/eventbridge/route.ts';
+import { signedFetch } from '../support/aws-signing.ts';
 import { exec } from '../support/cli.ts';
 import { onCi } from '../support/services.ts';
 
@@ -191,7 +192,7 @@ describe.each(clis)('the AWS CLI $version ($file) against the local endpoint', (
   });
 
   it('an operation the endpoint does not offer is UnknownOperationException', async () => {
-    const r = await aws('events', 'list-rules');
+    const r = await aws('events', 'list-archives');
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('UnknownOperationException');
   });
@@ -231,7 +232,7 @@ describe('the SDK against the local endpoint', () => {
 
 describe('the endpoint itself', () => {
   const post = (path: string, headers: Record<string, string>, body: string) =>
-    fetch(`${endpoint.url}${path}`, { method: 'POST', headers, body }).then(async (r) => ({
+    signedFetch(`${endpoint.url}${path}`, { method: 'POST', headers, body }).then(async (r) => ({
       status: r.status,
       type: r.headers.get('x-amzn-errortype'),
       body: (await r.json()) as Record<string, unknown>,

@@ -21,6 +21,14 @@ describe('configuration', () => {
     expect(c.redisUrl).toBe('redis://h:6379');
   });
 
+  it('takes the local AWS endpoint credentials as a pair', () => {
+    expect(parseConfig({}).localAwsCredentials).toBeUndefined();
+    expect(
+      parseConfig({ ECHO_AWS_ACCESS_KEY_ID: 'AKIDLOCAL', ECHO_AWS_SECRET_ACCESS_KEY: 'secret' })
+        .localAwsCredentials,
+    ).toEqual({ accessKeyId: 'AKIDLOCAL', secretAccessKey: 'secret' });
+  });
+
   it('uses the RDS Data API when a cluster ARN is set', () => {
     const c = parseConfig({
       ECHO_DB_CLUSTER_ARN: 'arn:c',
@@ -45,6 +53,18 @@ describe('configuration', () => {
     [{ ECHO_LOG_LEVEL: 'loud' }, 'ECHO_LOG_LEVEL: must be one of debug, info, warn, error, silent'],
     [{ ECHO_REDIS_PREFIX: 'dev:*' }, 'ECHO_REDIS_PREFIX: must not hold glob characters'],
     [{ ECHO_REDIS_PREFIX: 'x'.repeat(101) }, 'ECHO_REDIS_PREFIX: must be at most 100 characters'],
+    [
+      { ECHO_AWS_ACCESS_KEY_ID: 'AKID' },
+      'ECHO_AWS_SECRET_ACCESS_KEY: is required with ECHO_AWS_ACCESS_KEY_ID',
+    ],
+    [
+      { ECHO_AWS_SECRET_ACCESS_KEY: 's' },
+      'ECHO_AWS_ACCESS_KEY_ID: is required with ECHO_AWS_SECRET_ACCESS_KEY',
+    ],
+    [
+      { ECHO_AWS_ACCESS_KEY_ID: 'AK ID', ECHO_AWS_SECRET_ACCESS_KEY: 's' },
+      'ECHO_AWS_ACCESS_KEY_ID: must be 1 to 128 printable characters without spaces',
+    ],
   ])('names the variable: %o', (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(message);
