@@ -19,6 +19,7 @@ import { createRedisPublisher, createRedisSubscriber } from '../adapters/realtim
 import type { RealtimePublisher, RealtimeSubscriber } from '../adapters/realtime/port.ts';
 import { migrate } from '../adapters/sql/migrate.ts';
 import { openSql } from '../adapters/sql/open.ts';
+import type { PgliteClient } from '../adapters/sql/pglite.driver.ts';
 import type { SqlClient } from '../adapters/sql/port.ts';
 import { createSqlStore } from '../adapters/sql/store.ts';
 import { type AgentDeps, type Behaviour, catchUp } from '../core/agent.ts';
@@ -169,8 +170,14 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       bus.addRule({ name: rule.name, pattern: rule.pattern, target: coordinator });
 
     const routes: AwsRoute[] = [eventBridgeRoute(bus)];
-    if (config.database.kind === 'node-postgres') {
-      const dataApi = createDataApiRoute({ connectionString: config.database.url });
+    // The RDS Data API over the runtime's own database: a PostgreSQL server, or the embedded PGlite.
+    const dataApi =
+      config.database.kind === 'node-postgres'
+        ? createDataApiRoute({ connectionString: config.database.url })
+        : sql.driver === 'pglite'
+          ? createDataApiRoute({ pglite: sql as PgliteClient })
+          : undefined;
+    if (dataApi) {
       routes.push(dataApi.route);
       cleanup.push(() => dataApi.close());
     }

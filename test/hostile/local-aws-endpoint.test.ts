@@ -42,7 +42,10 @@ const errorOf = async (res: Response) => ({
   body: (await res.json()) as { __type?: string; message: string },
 });
 
-const variants = [{ name: 'PostgreSQL', database: 'postgres' as const, enabled: hasPostgres }];
+const variants = [
+  { name: 'PostgreSQL', database: 'postgres' as const, enabled: hasPostgres },
+  { name: 'embedded PGlite', database: 'pglite' as const, enabled: true },
+];
 
 describe.each(variants.filter((v) => v.enabled))(
   'the local AWS endpoint against web pages and forgers ($name)',

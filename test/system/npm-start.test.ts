@@ -163,26 +163,62 @@ describe.each(variants.filter((v) => v.enabled))('npm start, $name', ({ postgres
     expect(unknown.stderr).toContain('unknown scenario "nope"');
   });
 
-  // The Data API is served when the database is a Postgres server (registered for that variant only).
-  if (postgres)
-    it('the RDS Data API on the local endpoint answers the AWS CLI over the same Postgres', async () => {
-      const r = await aws(
-        [
-          'rds-data',
-          'execute-statement',
-          '--resource-arn',
-          'arn:aws:rds:us-east-1:000000000000:cluster:echo',
-          '--secret-arn',
-          'arn:aws:secretsmanager:us-east-1:000000000000:secret:echo',
-          '--database',
-          'echo',
-          '--sql',
-          "SELECT count(*) AS n FROM messages WHERE content->>'question' = 'What do you work on?'",
-          '--include-result-metadata',
-        ],
+  // The README's commands, as written there (but for the port), on either database.
+  const ARNS = [
+    '--resource-arn',
+    'arn:aws:rds:us-east-1:000000000000:cluster:echo-local',
+    '--secret-arn',
+    'arn:aws:secretsmanager:us-east-1:000000000000:secret:echo-local',
+    '--database',
+    'echo',
+  ];
+  it('the RDS Data API on the local endpoint answers the AWS CLI over the same database', async () => {
+    const r = await aws(
+      [
+        'rds-data',
+        'execute-statement',
+        ...ARNS,
+        '--sql',
+        "SELECT count(*) AS n FROM messages WHERE content->>'question' = 'What do you work on?'",
+        '--include-result-metadata',
+      ],
+      endpoint,
+    );
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).records).toEqual([[{ longValue: 1 }]]);
+    const count = await aws(
+      ['rds-data', 'execute-statement', ...ARNS, '--sql', 'select count(*) from messages'],
+      endpoint,
+    );
+    expect(count.stderr).toBe('');
+    expect(JSON.parse(count.stdout).records[0][0].longValue).toBeGreaterThan(1);
+
+    const batch = await aws(
+      [
+        'rds-data',
+        'batch-execute-statement',
+        ...ARNS,
+        '--sql',
+        'SELECT count(*) FROM messages WHERE seq > :after',
+        '--parameter-sets',
+        '[[{"name": "after", "value": {"longValue": 0}}], [{"name": "after", "value": {"longValue": 1}}]]',
+      ],
+      endpoint,
+    );
+    expect(batch.stderr).toBe('');
+    expect(JSON.parse(batch.stdout).updateResults).toHaveLength(2);
+
+    const begin = await aws(['rds-data', 'begin-transaction', ...ARNS], endpoint);
+    if (postgres) {
+      const { transactionId } = JSON.parse(begin.stdout);
+      const done = await aws(
+        ['rds-data', 'rollback-transaction', ...ARNS.slice(0, 4), '--transaction-id', transactionId],
         endpoint,
       );
-      expect(r.stderr).toBe('');
-      expect(JSON.parse(r.stdout).records).toEqual([[{ longValue: 1 }]]);
-    });
+      expect(JSON.parse(done.stdout)).toEqual({ transactionStatus: 'Rollback Complete' });
+    } else {
+      expect(begin.stderr).toContain('(BadRequestException)');
+      expect(begin.stderr).toContain('Transactions across calls are not available on the embedded database');
+    }
+  });
 });

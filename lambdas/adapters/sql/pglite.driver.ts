@@ -14,6 +14,16 @@ export interface PgliteOptions {
   dataDir?: string;
 }
 
+/** The port on PGlite, and a way onto its one session for the local RDS Data API. */
+export interface PgliteClient extends SqlClient {
+  readonly driver: 'pglite';
+  /**
+   * Runs `fn` on the session, queued like a transaction: no statement of the port's interleaves with
+   * it. The session must be left as found (no transaction open, no setting changed).
+   */
+  exclusive<T>(fn: (db: PGlite) => Promise<T>): Promise<T>;
+}
+
 // Every type PGlite would parse itself, and every type of the port's table, parsed the port's way.
 const oids = new Set([
   ...Object.keys(types.parsers).map(Number).filter(Number.isInteger),
@@ -21,7 +31,7 @@ const oids = new Set([
 ]);
 const parsers = Object.fromEntries([...oids].map((oid) => [oid, textParser(oid)]));
 
-export function openPglite(options: PgliteOptions = {}): SqlClient {
+export function openPglite(options: PgliteOptions = {}): PgliteClient {
   const db = new PGlite({ dataDir: options.dataDir, parsers });
   const ready = db.waitReady.then(() => db.exec("SET TIME ZONE 'UTC'"));
   ready.catch(() => undefined); // reported by the first statement
@@ -60,6 +70,13 @@ export function openPglite(options: PgliteOptions = {}): SqlClient {
         return inTransaction.run(scope, () =>
           sessionTransaction(exec, fn).finally(() => (scope.open = false)),
         );
+      });
+    },
+    async exclusive(fn) {
+      outside();
+      return queue(async () => {
+        await ready;
+        return fn(db);
       });
     },
     async close() {
