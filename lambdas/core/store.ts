@@ -139,6 +139,10 @@ export interface DecisionQuery {
 
 export interface Store extends StoreTx, WorkflowStore {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * At most `limit` messages, and a page is cut by size too (what the Data API can answer): fewer than
+   * `limit` does not mean the end. With `afterSeq`, ask again from the last seq until a page is empty.
+   */
   listMessages(query: MessageQuery): Promise<Message[]>;
   /** Records a failed attempt on a pending delivery. */
   recordDeliveryFailure(messageId: string, role: Role, error: string): Promise<void>;

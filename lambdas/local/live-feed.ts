@@ -195,7 +195,7 @@ export async function openFeed(deps: FeedDeps, options: FeedOptions): Promise<Fe
         after = Math.max(after, m.seq);
         await sendMessage(m);
       }
-      if (page.length < pageSize) return;
+      if (page.length === 0) return; // a page may be cut by size (listMessages): only an empty one ends
     }
   };
   const flush = () => {

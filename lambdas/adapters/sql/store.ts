@@ -176,6 +176,15 @@ function txStatements(db: SqlExecutor): StoreTx {
   };
 }
 
+/**
+ * What a page of `listMessages` may hold: the Data API answers at most 1 MiB, and a message takes
+ * about ENCODED_MESSAGE_BYTES there (its text columns JSON-escaped, and 400 bytes for the rest).
+ */
+export const MESSAGE_PAGE_BYTES = 900 * 1024;
+const ENCODED_MESSAGE_BYTES = `400 + octet_length(to_json(m.subject)::text) + octet_length(to_json(m.content::text)::text)
+  + octet_length(to_json(m.metadata::text)::text) + octet_length(to_json(m.recipients::text)::text)
+  + coalesce(octet_length(to_json(m.idempotency_key)::text), 0)`;
+
 export function createSqlStore(sql: SqlClient): Store {
   // Concurrent posts and relays share statements (./batching.ts); a transaction's own do not.
   return withBatching(sql, {
@@ -196,9 +205,14 @@ export function createSqlStore(sql: SqlClient): Store {
       if (q.inReplyTo) where.push('m.in_reply_to = :inReplyTo::uuid');
       if (q.afterSeq !== undefined) where.push('m.seq > :afterSeq');
       const order = q.afterSeq !== undefined ? 'ASC' : 'DESC';
+      // A page is cut by size too: at most MESSAGE_PAGE_BYTES of messages as the Data API encodes
+      // them (Aurora refuses an answer over 1 MiB), always at least one message.
       const { rows } = await sql.query(
-        `SELECT ${qualified('m')} FROM messages m ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-         ORDER BY m.seq ${order} LIMIT :limit`,
+        `SELECT ${MESSAGE_COLUMNS} FROM (
+           SELECT ${qualified('m')}, row_number() OVER w AS n, sum(${ENCODED_MESSAGE_BYTES}) OVER w AS page_bytes
+           FROM messages m ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+           WINDOW w AS (ORDER BY m.seq ${order}) ORDER BY m.seq ${order} LIMIT :limit) page
+         WHERE n = 1 OR page_bytes <= :pageBytes ORDER BY seq ${order}`,
         {
           to: q.to,
           from: q.from,
@@ -206,6 +220,7 @@ export function createSqlStore(sql: SqlClient): Store {
           inReplyTo: q.inReplyTo,
           afterSeq: q.afterSeq,
           limit: q.limit,
+          pageBytes: MESSAGE_PAGE_BYTES,
         },
       );
       return rows.map(rowToMessage);
