@@ -10,7 +10,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Role } from '../../lambdas/core/roles.ts';
-import { agentRule, INGEST_RULE, WORKFLOW_RULES } from '../../lambdas/core/rules.ts';
+import { agentRule, DEFAULT_BUS_INGEST_RULE, INGEST_RULE, WORKFLOW_RULES } from '../../lambdas/core/rules.ts';
 import type { EchoFunction } from './echo-function.ts';
 
 export interface TargetRetry {
@@ -63,7 +63,7 @@ export class EventRouting extends Construct {
         role,
         new events.Rule(this, rule.name, {
           ruleName: `echo-${props.stage}-${rule.name}`,
-          description: `MessagePosted listing ${role} among the recipients -> the ${role} agent`,
+          description: rule.description,
           eventBus: props.bus,
           eventPattern: toEventPattern(rule.pattern),
           targets: [lambdaTarget(fn, props.retry)],
@@ -73,7 +73,7 @@ export class EventRouting extends Construct {
     this.ingestRules.push(
       new events.Rule(this, INGEST_RULE.name, {
         ruleName: `echo-${props.stage}-${INGEST_RULE.name}`,
-        description: 'PostMessage commands from outside -> ingest',
+        description: INGEST_RULE.description,
         eventBus: props.bus,
         eventPattern: toEventPattern(INGEST_RULE.pattern),
         targets: [lambdaTarget(props.ingest, props.retry)],
@@ -81,26 +81,20 @@ export class EventRouting extends Construct {
     );
     if (props.defaultBusIngest) {
       this.ingestRules.push(
-        new events.Rule(this, `${INGEST_RULE.name}-default-bus`, {
-          ruleName: `echo-${props.stage}-${INGEST_RULE.name}-default-bus`,
-          description: 'PostMessage commands put on the default bus (events/samples name no bus) -> ingest',
-          eventPattern: toEventPattern(INGEST_RULE.pattern),
+        new events.Rule(this, DEFAULT_BUS_INGEST_RULE.name, {
+          ruleName: `echo-${props.stage}-${DEFAULT_BUS_INGEST_RULE.name}`,
+          description: DEFAULT_BUS_INGEST_RULE.description,
+          eventPattern: toEventPattern(DEFAULT_BUS_INGEST_RULE.pattern),
           targets: [lambdaTarget(props.ingest, props.retry)],
         }),
       );
     }
-    const workflowRuleDescriptions: Record<(typeof WORKFLOW_RULES)[number]['name'], string> = {
-      'workflow-replies':
-        'MessagePosted responses and errors (a run may wait on the reply) -> workflow coordinator',
-      'workflow-decisions':
-        'Decisions completed, escalated or awaiting a human (a run may wait on one) -> workflow coordinator',
-    };
     for (const rule of WORKFLOW_RULES) {
       this.workflowRules.set(
         rule.name,
         new events.Rule(this, rule.name, {
           ruleName: `echo-${props.stage}-${rule.name}`,
-          description: workflowRuleDescriptions[rule.name],
+          description: rule.description,
           eventBus: props.bus,
           eventPattern: toEventPattern(rule.pattern),
           targets: [lambdaTarget(props.workflows, props.retry)],

@@ -40,6 +40,7 @@ import { createDataApiRoute } from './aws/data-api.ts';
 import type { AwsRoute } from './aws/route.ts';
 import { startLocalAwsEndpoint } from './aws/server.ts';
 import { LocalEventBus } from './eventbridge/bus.ts';
+import { deployedBuses } from './eventbridge/catalog.ts';
 import { eventBridgeRoute } from './eventbridge/route.ts';
 import { createEventsRoute } from './events-route.ts';
 import { withHandlerTimeout } from './handler-timeout.ts';
@@ -169,7 +170,7 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
     for (const rule of WORKFLOW_RULES)
       bus.addRule({ name: rule.name, pattern: rule.pattern, target: coordinator });
 
-    const routes: AwsRoute[] = [eventBridgeRoute(bus)];
+    const routes: AwsRoute[] = [eventBridgeRoute(bus, { buses: deployedBuses(config.stage) })];
     // The RDS Data API over the runtime's own database: a PostgreSQL server, or the embedded PGlite.
     const dataApi =
       config.database.kind === 'node-postgres'

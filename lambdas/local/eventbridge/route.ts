@@ -1,12 +1,17 @@
 /**
  * EventBridge on the local AWS endpoint: the awsJson1_1 protocol (POST / with
- * `X-Amz-Target: AWSEvents.<Operation>`), PutEvents and TestEventPattern. Errors carry the exception
- * name in `__type` and `x-amzn-errortype`, as the SDK and the CLI read them.
+ * `X-Amz-Target: AWSEvents.<Operation>`): PutEvents and TestEventPattern, and what a user asks next
+ * about the buses and rules (ListEventBuses, DescribeEventBus, ListRules, DescribeRule,
+ * ListTargetsByRule, ListRuleNamesByTarget), answered from the deployed stage's catalog
+ * (./catalog.ts). PutEvents takes `EventBusName` as any of the catalog's buses, by name or ARN: locally
+ * they are one bus. Errors carry the exception name in `__type` and `x-amzn-errortype`, as the SDK
+ * and the CLI read them.
  */
 import { randomUUID } from 'node:crypto';
 import { InvalidEventPatternError } from '../../core/errors.ts';
 import type { AwsResponse, AwsRoute } from '../aws/route.ts';
 import { EventBridgeRequestError, type LocalEventBus, type PutEventsEntry } from './bus.ts';
+import type { CatalogBus, CatalogRule } from './catalog.ts';
 import { matchesEventPattern, parseEventPattern } from './pattern.ts';
 
 const TARGET_PREFIX = 'AWSEvents.';
@@ -65,11 +70,119 @@ function toEntry(raw: unknown): PutEventsEntry {
   };
 }
 
-const operations: Record<string, (bus: LocalEventBus, input: Record<string, unknown>) => Promise<unknown>> = {
-  async PutEvents(bus, input) {
+/** The buses and rules the endpoint knows, with their ARNs in the bus's account and Region. */
+class Catalog {
+  constructor(
+    private readonly bus: LocalEventBus,
+    private readonly buses: readonly CatalogBus[],
+  ) {}
+
+  busArn(name: string): string {
+    return `arn:aws:events:${this.bus.region}:${this.bus.account}:event-bus/${name}`;
+  }
+
+  ruleArn(bus: string, rule: string): string {
+    const path = bus === 'default' ? rule : `${bus}/${rule}`;
+    return `arn:aws:events:${this.bus.region}:${this.bus.account}:rule/${path}`;
+  }
+
+  functionArn(rule: CatalogRule): string {
+    return `arn:aws:lambda:${this.bus.region}:${this.bus.account}:function:${rule.functionName}`;
+  }
+
+  /** A bus by name or ARN (absent: the default bus); ResourceNotFoundException otherwise. */
+  find(nameOrArn: unknown): CatalogBus {
+    const wanted = typeof nameOrArn === 'string' && nameOrArn !== '' ? nameOrArn : 'default';
+    const found = this.all().find((b) => b.name === wanted || this.busArn(b.name) === wanted);
+    if (!found)
+      throw new EventBridgeRequestError('ResourceNotFoundException', `Event bus ${wanted} does not exist.`);
+    return found;
+  }
+
+  /** The catalog's buses, the default one always among them. */
+  all(): readonly CatalogBus[] {
+    return this.buses.some((b) => b.name === 'default')
+      ? this.buses
+      : [{ name: 'default', rules: [] }, ...this.buses];
+  }
+
+  rule(input: Record<string, unknown>, member: 'Name' | 'Rule'): { bus: CatalogBus; rule: CatalogRule } {
+    const name = input[member];
+    if (typeof name !== 'string' || name === '') throw required(member.toLowerCase());
+    const bus = this.find(input.EventBusName);
+    const rule = bus.rules.find((r) => r.name === name);
+    if (!rule)
+      throw new EventBridgeRequestError(
+        'ResourceNotFoundException',
+        `Rule ${name} does not exist on EventBus ${bus.name}.`,
+      );
+    return { bus, rule };
+  }
+
+  /** An entry's EventBusName naming one of the catalog's buses -> none (the local bus is all of them). */
+  localEntry(entry: PutEventsEntry): PutEventsEntry {
+    if (!entry.EventBusName) return entry;
+    const known = this.all().some(
+      (b) => b.name === entry.EventBusName || this.busArn(b.name) === entry.EventBusName,
+    );
+    return known ? { ...entry, EventBusName: undefined } : entry;
+  }
+}
+
+/** One page of a listing: `Limit` (1 to 100) items from `NextToken`, and the token of the next page. */
+function page<T>(items: readonly T[], input: Record<string, unknown>): { items: T[]; NextToken?: string } {
+  const limit = input.Limit ?? 100;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 100)
+    throw invalid(
+      `1 validation error detected: Value '${String(limit)}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100`,
+    );
+  const from = input.NextToken === undefined ? 0 : Number(input.NextToken);
+  if (!Number.isInteger(from) || from < 0) throw invalid('The NextToken is invalid.');
+  const next = from + limit;
+  return { items: items.slice(from, next), ...(next < items.length ? { NextToken: String(next) } : {}) };
+}
+
+const byPrefix = (prefix: unknown) => (name: string) => typeof prefix !== 'string' || name.startsWith(prefix);
+
+type Operation = (bus: LocalEventBus, input: Record<string, unknown>, catalog: Catalog) => Promise<unknown>;
+
+const operations: Record<string, Operation> = {
+  async PutEvents(bus, input, catalog) {
     if (input.Entries === undefined || input.Entries === null) throw required('entries');
     if (!Array.isArray(input.Entries)) throw malformed('Entries must be a list');
-    return bus.putEvents(input.Entries.map(toEntry));
+    return bus.putEvents(input.Entries.map((e) => catalog.localEntry(toEntry(e))));
+  },
+  async ListEventBuses(_bus, input, catalog) {
+    const buses = catalog.all().filter((b) => byPrefix(input.NamePrefix)(b.name));
+    const { items, NextToken } = page(buses, input);
+    return { EventBuses: items.map((b) => ({ Name: b.name, Arn: catalog.busArn(b.name) })), NextToken };
+  },
+  async DescribeEventBus(_bus, input, catalog) {
+    const bus = catalog.find(input.Name);
+    return { Name: bus.name, Arn: catalog.busArn(bus.name) };
+  },
+  async ListRules(_bus, input, catalog) {
+    const bus = catalog.find(input.EventBusName);
+    const rules = bus.rules
+      .filter((r) => byPrefix(input.NamePrefix)(r.name))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    const { items, NextToken } = page(rules, input);
+    return { Rules: items.map((r) => describeRule(catalog, bus, r)), NextToken };
+  },
+  async DescribeRule(_bus, input, catalog) {
+    const { bus, rule } = catalog.rule(input, 'Name');
+    return describeRule(catalog, bus, rule);
+  },
+  async ListTargetsByRule(_bus, input, catalog) {
+    const { rule } = catalog.rule(input, 'Rule');
+    return { Targets: [{ Id: 'Target0', Arn: catalog.functionArn(rule) }] };
+  },
+  async ListRuleNamesByTarget(_bus, input, catalog) {
+    if (typeof input.TargetArn !== 'string' || input.TargetArn === '') throw required('targetArn');
+    const bus = catalog.find(input.EventBusName);
+    const names = bus.rules.filter((r) => catalog.functionArn(r) === input.TargetArn).map((r) => r.name);
+    const { items, NextToken } = page(names.sort(), input);
+    return { RuleNames: items, NextToken };
   },
   async TestEventPattern(_bus, input) {
     if (typeof input.EventPattern !== 'string') throw required('eventPattern');
@@ -94,7 +207,26 @@ const operations: Record<string, (bus: LocalEventBus, input: Record<string, unkn
   },
 };
 
-export function eventBridgeRoute(bus: LocalEventBus): AwsRoute {
+function describeRule(catalog: Catalog, bus: CatalogBus, rule: CatalogRule) {
+  return {
+    Name: rule.name,
+    Arn: catalog.ruleArn(bus.name, rule.name),
+    EventPattern: JSON.stringify(rule.pattern),
+    State: 'ENABLED',
+    Description: rule.description,
+    EventBusName: bus.name,
+  };
+}
+
+/**
+ * EventBridge over `bus`. `buses`: what the listing operations answer (the deployed stage's, see
+ * deployedBuses); without them only the default bus, with no rules, is known.
+ */
+export function eventBridgeRoute(
+  bus: LocalEventBus,
+  options: { buses?: readonly CatalogBus[] } = {},
+): AwsRoute {
+  const catalog = new Catalog(bus, options.buses ?? []);
   return async (request) => {
     const target = request.headers['x-amz-target'];
     if (request.method !== 'POST' || !target?.startsWith(TARGET_PREFIX)) return undefined;
@@ -115,7 +247,7 @@ export function eventBridgeRoute(bus: LocalEventBus): AwsRoute {
       return awsJsonError('SerializationException', 'The request body must be a JSON object.');
     }
     try {
-      return reply(200, await operation(bus, input as Record<string, unknown>));
+      return reply(200, await operation(bus, input as Record<string, unknown>, catalog));
     } catch (error) {
       if (error instanceof EventBridgeRequestError || error instanceof InvalidEventPatternError) {
         return awsJsonError(error.code, error.message);
