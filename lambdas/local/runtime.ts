@@ -37,6 +37,7 @@ import { buildMind, systemClock } from '../handlers/deps.ts';
 import { createIngestHandler } from '../handlers/ingest.ts';
 import { createWorkflowHandler } from '../handlers/workflows.ts';
 import { createDataApiRoute } from './aws/data-api.ts';
+import { cloudWatchLogsRoute } from './aws/logs.ts';
 import type { AwsRoute } from './aws/route.ts';
 import { startLocalAwsEndpoint } from './aws/server.ts';
 import { LocalEventBus } from './eventbridge/bus.ts';
@@ -170,7 +171,11 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
     for (const rule of WORKFLOW_RULES)
       bus.addRule({ name: rule.name, pattern: rule.pattern, target: coordinator });
 
-    const routes: AwsRoute[] = [eventBridgeRoute(bus, { buses: deployedBuses(config.stage) })];
+    const routes: AwsRoute[] = [
+      eventBridgeRoute(bus, { buses: deployedBuses(config.stage) }),
+      // CloudWatch Logs over the agents' files: `aws logs tail /echo/<stage>/agents/<role> --follow`
+      cloudWatchLogsRoute({ dir: agentLogs.dir, stage: config.stage, roles: ROLES, region: config.region }),
+    ];
     // The RDS Data API over the runtime's own database: a PostgreSQL server, or the embedded PGlite.
     const dataApi =
       config.database.kind === 'node-postgres'

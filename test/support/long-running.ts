@@ -1,4 +1,4 @@
-/** A long-running echoctl (watch, logs --follow) as a user runs it: its output as it comes, and Ctrl-C. */
+/** A long-running echoctl (watch, logs --follow), or any command, as a user runs it: its output as it comes, and Ctrl-C. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
@@ -15,9 +15,17 @@ export interface Running {
 }
 
 export function spawnEchoctl(args: string[], apiUrl: string, env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, [resolve(root, 'bin/echoctl.js'), ...args], {
+  return spawnCommand(process.execPath, [resolve(root, 'bin/echoctl.js'), ...args], {
+    ECHO_API_URL: apiUrl,
+    ...env,
+  });
+}
+
+/** Any long-running command (`aws logs tail --follow`...), from the repository's root. */
+export function spawnCommand(file: string, args: string[], env: Record<string, string> = {}): Running {
+  const child = spawn(file, args, {
     cwd: root,
-    env: { ...process.env, ECHO_API_URL: apiUrl, ...env },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
