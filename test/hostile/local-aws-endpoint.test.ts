@@ -8,11 +8,14 @@
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rawRequest, signedFetch, signedHeaders } from '../support/aws-signing.ts';
 import { awsCli, exec } from '../support/cli.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { requireService } from '../support/services.ts';
+
+// Each case runs the AWS CLI (a Python process) several times: generous on a busy machine.
+vi.setConfig({ testTimeout: 180_000 });
 
 const hasPostgres = requireService('DATABASE_URL');
 
@@ -36,6 +39,22 @@ const cli = (
     AWS_PAGER: '',
   });
 
+/** Whether the hostile statement ran: it would have made this table. */
+const markerMade = async (rt: TestRuntime) =>
+  (await rt.sql.query<{ made: boolean }>(`SELECT to_regclass('hostile_marker') IS NOT NULL AS made`)).rows[0]!
+    .made;
+/** `aws rds-data execute-statement` of `sql`, with the ARNs. */
+const execute = (sql: string) => [
+  'rds-data',
+  'execute-statement',
+  '--resource-arn',
+  TARGET.resourceArn,
+  '--secret-arn',
+  TARGET.secretArn,
+  '--sql',
+  sql,
+];
+
 const errorOf = async (res: Response) => ({
   status: res.status,
   type: res.headers.get('x-amzn-errortype'),
@@ -51,9 +70,6 @@ describe.each(variants.filter((v) => v.enabled))(
   'the local AWS endpoint against web pages and forgers ($name)',
   ({ database }) => {
     let rt: TestRuntime;
-    const markerMade = async () =>
-      (await rt.sql.query<{ made: boolean }>(`SELECT to_regclass('hostile_marker') IS NOT NULL AS made`))
-        .rows[0]!.made;
 
     beforeAll(async () => {
       rt = await startTestRuntime({ database });
@@ -69,7 +85,7 @@ describe.each(variants.filter((v) => v.enabled))(
       const refused = await errorOf(res);
       expect(refused).toMatchObject({ status: 403, type: 'AccessDeniedException' });
       expect(refused.body.message).toContain("Origin https://evil.example is not this runtime's own pages");
-      expect(await markerMade()).toBe(false);
+      expect(await markerMade(rt)).toBe(false);
     });
 
     it('the same POST with no Origin but no signature is MissingAuthenticationTokenException', async () => {
@@ -85,7 +101,7 @@ describe.each(variants.filter((v) => v.enabled))(
         body: { __type: 'MissingAuthenticationTokenException' },
       });
       expect(refused.body.message).toMatch(/^Missing Authentication Token: sign the request/);
-      expect(await markerMade()).toBe(false);
+      expect(await markerMade(rt)).toBe(false);
     });
 
     it('a signed request with a foreign Origin is refused too (a page cannot borrow a signature)', async () => {
@@ -98,7 +114,7 @@ describe.each(variants.filter((v) => v.enabled))(
         { service: 'rds-data' },
       );
       expect((await errorOf(res)).status).toBe(403);
-      expect(await markerMade()).toBe(false);
+      expect(await markerMade(rt)).toBe(false);
     });
 
     it('a rebound Host (DNS rebinding) is refused, signed or not', async () => {
@@ -117,7 +133,7 @@ describe.each(variants.filter((v) => v.enabled))(
         __type: 'AccessDeniedException',
         message: expect.stringContaining(`Host rebind.example:${port} is not this loopback runtime`),
       });
-      expect(await markerMade()).toBe(false);
+      expect(await markerMade(rt)).toBe(false);
     });
 
     it('an Authorization that is not SigV4 is IncompleteSignatureException', async () => {
@@ -132,7 +148,7 @@ describe.each(variants.filter((v) => v.enabled))(
         });
         expect(await errorOf(res)).toMatchObject({ status: 403, type: 'IncompleteSignatureException' });
       }
-      expect(await markerMade()).toBe(false);
+      expect(await markerMade(rt)).toBe(false);
     });
 
     it('the AWS CLI and the SDK clients sign, and go through with any credentials', async () => {
@@ -144,16 +160,11 @@ describe.each(variants.filter((v) => v.enabled))(
       ]);
       expect(put.stderr).toBe('');
       expect(JSON.parse(put.stdout)).toMatchObject({ FailedEntryCount: 0 });
-      const sql = await cli(rt.awsUrl, { accessKeyId: 'x', secretAccessKey: 'y' }, [
-        'rds-data',
-        'execute-statement',
-        '--resource-arn',
-        TARGET.resourceArn,
-        '--secret-arn',
-        TARGET.secretArn,
-        '--sql',
-        'SELECT 1 AS one',
-      ]);
+      const sql = await cli(
+        rt.awsUrl,
+        { accessKeyId: 'x', secretAccessKey: 'y' },
+        execute('SELECT 1 AS one'),
+      );
       expect(sql.stderr).toBe('');
       expect(JSON.parse(sql.stdout).records).toEqual([[{ longValue: 1 }]]);
 
@@ -183,19 +194,6 @@ describe.runIf(hasPostgres)(
   'the local AWS endpoint with local credentials (ECHO_AWS_ACCESS_KEY_ID, ECHO_AWS_SECRET_ACCESS_KEY)',
   () => {
     let rt: TestRuntime;
-    const markerMade = async () =>
-      (await rt.sql.query<{ made: boolean }>(`SELECT to_regclass('hostile_marker') IS NOT NULL AS made`))
-        .rows[0]!.made;
-    const execute = (sql: string) => [
-      'rds-data',
-      'execute-statement',
-      '--resource-arn',
-      TARGET.resourceArn,
-      '--secret-arn',
-      TARGET.secretArn,
-      '--sql',
-      sql,
-    ];
 
     beforeAll(async () => {
       rt = await startTestRuntime({
@@ -225,7 +223,7 @@ describe.runIf(hasPostgres)(
       expect(stranger.code).not.toBe(0);
       expect(stranger.stderr).toContain('(UnrecognizedClientException)');
       expect(stranger.stderr).toContain('The security token included in the request is invalid');
-      expect(await markerMade()).toBe(false);
+      expect(await markerMade(rt)).toBe(false);
     });
 
     it('the SDK with those credentials works; with others it gets the named AWS errors', async () => {
@@ -266,7 +264,7 @@ describe.runIf(hasPostgres)(
       const expired = await errorOf(old);
       expect(expired).toMatchObject({ status: 403, type: 'InvalidSignatureException' });
       expect(expired.body.message).toMatch(/^Signature expired: \d{8}T\d{6}Z is now earlier than/);
-      expect(await markerMade()).toBe(false);
+      expect(await markerMade(rt)).toBe(false);
     });
   },
 );

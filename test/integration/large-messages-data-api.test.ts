@@ -5,7 +5,7 @@
  * count: every page is answered, a page of fewer than `limit` is not the end, and paging with `after`
  * reaches every message exactly once; the live feed's replay (`GET /events?after=`) does too.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseSse } from '../../cli/sse.ts';
 import type { Message } from '../../lambdas/core/messages.ts';
 import { createDataApiRoute } from '../../lambdas/local/aws/data-api.ts';
@@ -13,6 +13,9 @@ import { type LocalAwsEndpoint, startLocalAwsEndpoint } from '../../lambdas/loca
 import { eventually } from '../support/eventually.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { createTestDatabase, requireService } from '../support/services.ts';
+
+// Each case moves megabytes through the Data API's HTTP and JSON: generous on a busy machine.
+vi.setConfig({ testTimeout: 180_000 });
 
 const hasPostgres = requireService('DATABASE_URL');
 const LARGE = 8;

@@ -5,12 +5,15 @@
  * the rules exactly as the CDK stack makes them for the same stage: compared here with the template
  * synthesized in this test (names, patterns, descriptions, buses, target functions).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROLES } from '../../lambdas/core/roles.ts';
 import { synth } from '../infra/synth.ts';
 import { aws } from '../support/cli.ts';
 import { eventually } from '../support/eventually.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+
+// Each case runs the AWS CLI (a Python process) several times: generous on a busy machine.
+vi.setConfig({ testTimeout: 180_000 });
 
 interface DeployedRule {
   Name: string;

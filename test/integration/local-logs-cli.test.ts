@@ -7,13 +7,16 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROLES } from '../../lambdas/core/roles.ts';
 import { compileFilterPattern } from '../../lambdas/local/aws/logs.ts';
 import { aws, awsCli } from '../support/cli.ts';
 import { eventually } from '../support/eventually.ts';
 import { type Running, spawnCommand } from '../support/long-running.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+
+// Each case runs the AWS CLI (a Python process) several times: generous on a busy machine.
+vi.setConfig({ testTimeout: 180_000 });
 
 describe('aws logs against the local endpoint', () => {
   let rt: TestRuntime;
@@ -149,7 +152,7 @@ describe('aws logs against the local endpoint', () => {
     expect(tail.lines().indexOf(line!)).toBeGreaterThanOrEqual(before);
     await tail.stop('SIGINT');
     tail = undefined;
-  }, 90_000);
+  });
 });
 
 describe('filter patterns', () => {

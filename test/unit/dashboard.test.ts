@@ -4,14 +4,13 @@
  * without a database, and the browser's SigV4 signing (dashboard/lib/sigv4.js, on WebCrypto) checked
  * against the AWS SDK's own signer.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { dashboardDir, dashboardFile, dashboardResponse } from '../../lambdas/adapters/http/dashboard.ts';
 import { createApiHandler } from '../../lambdas/handlers/api.ts';
+import { signedHeaders } from '../support/aws-signing.ts';
 import { root } from '../support/cli.ts';
 
 const get = (path: string, ifNoneMatch?: string) => dashboardResponse({ method: 'GET', path, ifNoneMatch });
@@ -94,27 +93,6 @@ describe('the dashboard files', () => {
   });
 });
 
-/** The SDK signer's hash, on node:crypto. */
-type Data = string | ArrayBuffer | ArrayBufferView;
-const bytes = (d: Data) =>
-  typeof d === 'string'
-    ? Buffer.from(d, 'utf8')
-    : ArrayBuffer.isView(d)
-      ? Buffer.from(d.buffer, d.byteOffset, d.byteLength)
-      : Buffer.from(new Uint8Array(d));
-class NodeSha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: Data) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: Data): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
-
 describe('SigV4 in the browser (dashboard/lib/sigv4.js)', async () => {
   const { signRequest, awsTarget } = await import(pathToFileURL(join(root, 'dashboard/lib/sigv4.js')).href);
   const credentials = {
@@ -133,27 +111,13 @@ describe('SigV4 in the browser (dashboard/lib/sigv4.js)', async () => {
     service: string,
     creds: Partial<typeof credentials> & Pick<typeof credentials, 'accessKeyId' | 'secretAccessKey'>,
   ) {
-    const u = new URL(url);
-    const signer = new SignatureV4({
-      credentials: creds,
-      region: 'eu-west-1',
+    const signed = await signedHeaders(method, url, headers, body, {
       service,
-      sha256: NodeSha256,
-      uriEscapePath: true,
+      region: 'eu-west-1',
+      credentials: creds,
+      signingDate: now,
     });
-    const signed = await signer.sign(
-      {
-        method,
-        protocol: u.protocol,
-        hostname: u.hostname,
-        path: u.pathname,
-        query: Object.fromEntries(u.searchParams),
-        headers: { host: u.host, ...headers },
-        body,
-      },
-      { signingDate: now },
-    );
-    return signed.headers.authorization;
+    return signed.authorization;
   }
 
   it('signs a GET with a query and a POST with a body as the SDK does', async () => {
