@@ -220,5 +220,5 @@ describe.each(variants.filter((v) => v.enabled))('npm start, $name', ({ postgres
       expect(begin.stderr).toContain('(BadRequestException)');
       expect(begin.stderr).toContain('Transactions across calls are not available on the embedded database');
     }
-  });
+  }, 120_000); // five runs of the AWS CLI (a Python process each): generous on a busy machine
 });
