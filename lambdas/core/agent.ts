@@ -12,7 +12,15 @@ import {
   type PostMessageCommand,
 } from './messages.ts';
 import { METRICS, type Metrics } from './metrics.ts';
-import { commitMessage, DEFAULT_LEASE_MS, errorText, type PipelineDeps, relay } from './pipeline.ts';
+import {
+  commitMessage,
+  DEFAULT_GOVERNANCE,
+  DEFAULT_LEASE_MS,
+  errorText,
+  type Governance,
+  type PipelineDeps,
+  relay,
+} from './pipeline.ts';
 import type { Role } from './roles.ts';
 import type { PendingFanOut, StoreTx } from './store.ts';
 
@@ -26,6 +34,8 @@ export interface TxContext {
   emit(detailType: string, detail: JsonObject, channel: string): Promise<void>;
   /** A metric, counted only once the transaction commits. */
   count: Metrics['count'];
+  /** The organization's configured rules (the split-budget window). */
+  governance: Governance;
 }
 
 /** An agent handling one message, inside the transaction that claimed it. */
@@ -82,6 +92,7 @@ export async function actInTransaction<T>(
       tx,
       now,
       newId: deps.newId,
+      governance: deps.governance ?? DEFAULT_GOVERNANCE,
       post: async (command) => {
         const posted = await commitMessage(deps, tx, command);
         fanOut.push(...posted.fanOut);

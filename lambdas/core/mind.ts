@@ -14,6 +14,7 @@ import {
   TokenLedger,
 } from './llm.ts';
 import type { JsonObject } from './messages.ts';
+import { type EscalationFacts, type Judgement, judgeEscalation } from './org/merits.ts';
 import { roleDefinition } from './org/registry.ts';
 import { answerFreeText, decideVote } from './org/rules-agent.ts';
 import type { DecisionProposal } from './org/tools/types.ts';
@@ -38,6 +39,8 @@ export interface Mind {
   relevance(role: Role, text: string, decisionId?: string): Promise<RelevanceJudgement | undefined>;
   vote(role: Role, proposal: DecisionProposal, decisionId?: string): Promise<VoteJudgement>;
   consult(role: Role, turns: ChatMessage[]): Promise<{ text: string; tokens: number }>;
+  /** An escalated decision within the role's authority, decided on its merits. */
+  judge(role: Role, facts: EscalationFacts): Promise<Judgement>;
 }
 
 export const rulesMind: Mind = {
@@ -49,11 +52,16 @@ export const rulesMind: Mind = {
     const text = `${roleDefinition(role).title}: noted "${last.slice(0, 200)}". ${JSON.stringify(answerFreeText(role, last, {}))}`;
     return { text, tokens: Math.ceil((last.length + text.length) / 4) };
   },
+  judge: async (role, facts) => judgeEscalation(role, facts),
 };
 
 const VoteSchema = z.object({
   vote: z.enum(['approve', 'reject', 'abstain']),
   confidence: z.number().min(0).max(1),
+  rationale: z.string().min(1).max(2000),
+});
+const JudgementSchema = z.object({
+  verdict: z.enum(['approve', 'reject']),
   rationale: z.string().min(1).max(2000),
 });
 const RelevanceSchema = z.object({
@@ -88,7 +96,7 @@ export function llmMind(
     role: Role,
     user: string | ChatMessage[],
     json: boolean,
-    parse: (text: string) => T,
+    parse: (text: string, model: string) => T,
     fallback: () => Promise<T>,
     decisionId?: string,
   ): Promise<T> => {
@@ -125,7 +133,7 @@ export function llmMind(
       });
       if (response.provider === 'rules' && llm.provider !== 'rules')
         throw new Error(`${llm.provider} failed; its rules fallback answered`);
-      return parse(response.text);
+      return parse(response.text, response.model);
     } catch (error) {
       if (options.fatal) throw error;
       options.logger.warn('llm failed; the rules engine answers', { role, error: String(error) });
@@ -166,6 +174,15 @@ export function llmMind(
         false,
         (text) => ({ text, tokens: Math.ceil(text.length / 4) }),
         () => rulesMind.consult(role, turns),
+      ),
+    judge: (role, facts) =>
+      ask(
+        role,
+        `An escalated decision is within your authority: decide it on its merits, not because the budget fits. Read the proposal, why it reached you, and the vote if there was one. Answer JSON {"verdict": "approve"|"reject", "rationale": string}.\n\n${JSON.stringify(facts)}`,
+        true,
+        (t, model) => ({ ...parseJson(JudgementSchema, t), by: `model ${model}` }),
+        () => rulesMind.judge(role, facts),
+        facts.decisionId,
       ),
   };
 }

@@ -16,6 +16,7 @@ import {
   handleEscalation,
   openCollaborative,
   openDecision,
+  overrideDecision,
   proposalOf,
   recordParticipation,
   recordVote,
@@ -23,6 +24,7 @@ import {
 import { EchoError, ValidationError } from './errors.ts';
 import type { JsonObject } from './messages.ts';
 import { type Mind, rulesMind } from './mind.ts';
+import type { VoteRecord } from './org/merits.ts';
 import { flattenText as flatten, selfSelect } from './org/relevance.ts';
 import { synthesize } from './org/synthesis.ts';
 import { runTool } from './org/tools/index.ts';
@@ -34,6 +36,10 @@ const SESSION_KEPT_TURNS = 20;
 const SESSION_WARN_TOKENS = 6000;
 
 const DecisionRef = z.object({ decisionId: z.uuid('must be a decision id (uuid)') }).loose();
+/** A request to vote: the decision, and what the asker wants the voter to weigh (a human's briefing). */
+const VoteRequest = DecisionRef.extend({
+  note: z.string().max(2000, 'must be at most 2000 characters').optional(),
+});
 const VoteContent = z.object({
   decisionId: z.uuid('must be a decision id (uuid)'),
   vote: z.enum(['approve', 'reject', 'abstain'], { error: 'must be approve, reject or abstain' }),
@@ -104,25 +110,31 @@ export function organization(options: { mind?: Mind } = {}): Behaviour {
         return;
       }
       case 'override': {
-        const d = await tx.getDecision(outcome.decisionId, { lock: true });
-        if (!d) throw new ValidationError('decisionId', `decisionId: no decision ${outcome.decisionId}`);
-        if (d.status === 'awaiting_human') {
-          throw new ValidationError(
-            'decisionId',
-            `decision ${d.id} awaits a human: only an authenticated human may resolve it, an agent never can`,
-          );
-        }
-        const next = await tx.updateDecision(d.id, d.version, {
+        const done = await overrideDecision(ctx, {
+          by: role,
+          requestedBy: message.from,
+          decisionId: outcome.decisionId,
           status: outcome.status,
-          reason: `overridden by ${role}: ${outcome.reason}`,
-          completedAt: ctx.now,
+          reason: outcome.reason,
+          messageId: message.id,
         });
-        await ctx.emit(
-          'DecisionCompleted',
-          { decisionId: d.id, status: outcome.status, overriddenBy: role },
-          'decisions:completed',
-        );
-        await reply(ctx, { tool: message.subject, ...decisionReply(next ?? d) });
+        if (done.refused) {
+          await reply(
+            ctx,
+            {
+              tool: message.subject,
+              error: { code: 'Forbidden', field: 'decisionId', message: done.refused },
+              overrideId: done.override.id,
+            },
+            'error',
+          );
+          return;
+        }
+        await reply(ctx, {
+          tool: message.subject,
+          ...decisionReply(done.target),
+          overrideId: done.override.id,
+        });
         return;
       }
       case 'memory.write': {
@@ -190,17 +202,33 @@ export function organization(options: { mind?: Mind } = {}): Behaviour {
     };
   }
 
-  /** The role's vote on a decision still voting, sent to its owner (who records it). */
-  async function voteOn(ctx: ActContext, decisionId: string, extra: JsonObject = {}): Promise<void> {
+  /**
+   * The role's vote on a decision still voting, sent to its owner (who records it). A briefing from
+   * the asker (`note`) is weighed with the proposal; the judgement stays the role's own.
+   */
+  async function voteOn(
+    ctx: ActContext,
+    decisionId: string,
+    options: { note?: string | undefined; as?: string | null } = {},
+  ): Promise<void> {
     const d = await ctx.tx.getDecision(decisionId);
-    if (d?.status !== 'voting') return;
-    const judgement = await mind.vote(ctx.role, proposalOf(d), d.id);
+    if (!d) throw new ValidationError('decisionId', `decisionId: no decision ${decisionId}`);
+    if (d.status !== 'voting')
+      throw new ValidationError('decisionId', `decision ${decisionId} is ${d.status}, no longer voting`);
+    if (!d.broadcastId && !d.participants.includes(ctx.role))
+      throw new ValidationError('decisionId', `${ctx.role} is not a participant of decision ${decisionId}`);
+    const proposal = proposalOf(d);
+    const judgement = await mind.vote(
+      ctx.role,
+      options.note ? { ...proposal, details: { ...proposal.details, briefing: options.note } } : proposal,
+      d.id,
+    );
     await ctx.post({
       from: ctx.role,
       to: d.owner ?? 'ceo',
       type: 'vote',
       subject: `Vote: ${d.title}`.slice(0, 500),
-      content: { decisionId, ...judgement, ...extra },
+      content: { decisionId, ...judgement, ...(options.as !== undefined ? { as: options.as } : {}) },
       priority: 'normal',
       metadata: {},
       inReplyTo: ctx.message.id,
@@ -210,23 +238,31 @@ export function organization(options: { mind?: Mind } = {}): Behaviour {
   async function onRequest(ctx: ActContext): Promise<void> {
     const { role, message } = ctx;
     if (message.subject === 'cast_vote') {
-      const { decisionId } = parseWith(DecisionRef, message.content);
-      await voteOn(ctx, decisionId);
+      const { decisionId, note } = parseWith(VoteRequest, message.content);
+      await voteOn(ctx, decisionId, { note });
       return;
     }
     if (message.subject === 'synthesize_decision' && role === 'ceo') {
       const { decisionId } = parseWith(DecisionRef, message.content);
       const d = await ctx.tx.getDecision(decisionId, { lock: true });
-      if (!d || d.completedAt) return;
+      // only a vote that came to an outcome is synthesised, once
+      const vote = d?.context.vote as VoteRecord | undefined;
+      if (!d || d.outcome || (vote?.outcome !== 'approved' && vote?.outcome !== 'rejected')) return;
       const votes = await ctx.tx.listVotes(d.id);
       const synthesis = synthesize({
         title: d.title,
         participants: d.participants,
         votes: votes.map((v) => ({ ...v, castAt: new Date(v.castAt) })),
-        outcome: d.status as 'approved' | 'rejected',
+        outcome: vote.outcome,
         consensusScore: d.consensusScore,
       }) as unknown as JsonObject;
-      const done = await ctx.tx.updateDecision(d.id, d.version, { outcome: synthesis, completedAt: ctx.now });
+      // the decision completes with its synthesis when the vote ended it; an approval that climbs
+      // the chain completes where the chain ends
+      const ended = (d.status === 'approved' || d.status === 'rejected') && !d.completedAt;
+      const done = await ctx.tx.updateDecision(d.id, d.version, {
+        outcome: synthesis,
+        ...(ended ? { completedAt: ctx.now } : {}),
+      });
       await ctx.emit(
         'DecisionCompleted',
         { decisionId: d.id, status: d.status, consensusScore: d.consensusScore },
@@ -290,7 +326,11 @@ export function organization(options: { mind?: Mind } = {}): Behaviour {
       inReplyTo: message.id,
     });
     const decisionId = message.content.decisionId;
-    if (verdict.join && typeof decisionId === 'string') await voteOn(ctx, decisionId, { as: verdict.as });
+    if (verdict.join && typeof decisionId === 'string') {
+      const d = await ctx.tx.getDecision(decisionId);
+      if (d?.status === 'voting' && d.broadcastId === message.id)
+        await voteOn(ctx, decisionId, { as: verdict.as });
+    }
   }
 
   return async (ctx) => {
@@ -300,8 +340,9 @@ export function organization(options: { mind?: Mind } = {}): Behaviour {
         case 'request':
           return await onRequest(ctx);
         case 'escalation': {
+          if (!isRole(message.from)) return; // an escalation comes only from the role below
           const { decisionId } = parseWith(DecisionRef, message.content);
-          await handleEscalation(ctx, role, decisionId);
+          await handleEscalation(ctx, role, decisionId, mind.judge);
           return;
         }
         case 'broadcast':

@@ -20,6 +20,14 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/** Rules of the organization a deployment may set (typed config, parsed once). */
+export interface Governance {
+  /** How many days a role's approvals for one purpose add up (a split budget escalates). */
+  splitWindowDays: number;
+}
+
+export const DEFAULT_GOVERNANCE: Governance = { splitWindowDays: 30 };
+
 export interface PipelineDeps {
   store: Store;
   bus: EventPublisher;
@@ -30,6 +38,7 @@ export interface PipelineDeps {
   /** How long the relay that wrote a row owns it before the sweeper may take it (ms). */
   leaseMs?: number;
   metrics?: Metrics;
+  governance?: Governance;
 }
 
 export const DEFAULT_LEASE_MS = 10_000;

@@ -102,6 +102,20 @@ export interface StoreTx extends WorkflowStoreTx {
   /** Updates only if the row is still at `expectVersion`; undefined when it moved on. */
   updateDecision(id: string, expectVersion: number, patch: DecisionPatch): Promise<Decision | undefined>;
   findDecisionByBroadcast(broadcastId: string, options?: { lock?: boolean }): Promise<Decision | undefined>;
+  /** The escalation chain through `id`: ancestors (root first), the decision, its descendants. */
+  decisionChain(id: string): Promise<Decision[]>;
+  /**
+   * The budgets `owner` approved itself (not a human) for the same purpose (or vendor) since
+   * `since`, oldest first. Takes the owner's budget lock until the transaction ends, so two parts
+   * of one split budget are never judged at the same time.
+   */
+  priorApprovals(query: {
+    owner: Role;
+    purposeKey: string;
+    vendorKey: string | null;
+    since: Date;
+    excludeId: string;
+  }): Promise<{ id: string; budgetUsd: number }[]>;
   upsertVote(decisionId: string, vote: StoredVote): Promise<void>;
   listVotes(decisionId: string): Promise<StoredVote[]>;
   insertApproval(approval: {
@@ -155,8 +169,6 @@ export interface Store extends StoreTx, WorkflowStore {
   countPendingFanOut(): Promise<number>;
 
   listDecisions(query: DecisionQuery): Promise<Decision[]>;
-  /** The escalation chain through `id`: ancestors (root first), the decision, its descendants. */
-  decisionChain(id: string): Promise<Decision[]>;
   listApprovals(status: HumanApproval['status'] | undefined, limit: number): Promise<HumanApproval[]>;
   /** Collaborative decisions still voting whose deadline has passed. */
   dueDecisions(now: Date, limit: number): Promise<Decision[]>;

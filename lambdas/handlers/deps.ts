@@ -52,6 +52,7 @@ export async function buildDeps(config: Config): Promise<LambdaDeps> {
   });
   return {
     metrics,
+    governance: config.governance,
     flushMetrics: () => metrics.flush(),
     store: createSqlStore(sql),
     bus: createEventBridgePublisher({

@@ -130,6 +130,7 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
     const metrics = createInMemoryMetrics();
     const deps: AgentDeps = {
       metrics,
+      governance: config.governance,
       store,
       bus: createInProcessPublisher(bus),
       realtime,
