@@ -206,7 +206,6 @@ describe.each(variants.filter((v) => v.enabled))('the message path on $name', ({
   it('catch-up: a failing CEO keeps its delivery; once it works it processes it exactly once', async () => {
     failing.add('ceo');
     const { body } = await rt.post({
-      from: 'product_manager',
       to: 'ceo',
       subject: 'Urgent: Budget Approval',
       content: { budget_usd: 500000 },
