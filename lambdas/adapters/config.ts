@@ -195,6 +195,9 @@ export function parseConfig(env: Env = process.env): Config {
     humanToken: env.ECHO_HUMAN_TOKEN || undefined,
     deadlineIntervalMs: int(env, 'ECHO_DEADLINE_INTERVAL_MS', 5000, 10, 3_600_000),
     handlerTimeoutMs: int(env, 'ECHO_HANDLER_TIMEOUT_MS', 120_000, 10, 900_000),
-    governance: { splitWindowDays: int(env, 'ECHO_SPLIT_BUDGET_WINDOW_DAYS', 30, 1, 3650) },
+    governance: {
+      splitWindowDays: int(env, 'ECHO_SPLIT_BUDGET_WINDOW_DAYS', 30, 1, 3650),
+      discussionRounds: int(env, 'ECHO_DISCUSSION_ROUNDS', 1, 0, 5),
+    },
   };
 }

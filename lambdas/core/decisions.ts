@@ -9,13 +9,21 @@ import type { Decision, DecisionPatch, NewDecision, StoredVote, VoteChoice } fro
 import { EchoError, ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
 import { clipText, type JsonObject } from './messages.ts';
 import { METRICS } from './metrics.ts';
+import type { DiscussionEntry } from './mind.ts';
 import { type AuthorityCheck, checkAuthority } from './org/authority.ts';
-import { describeVote, type EscalationFacts, type Judgement, type VoteRecord } from './org/merits.ts';
+import {
+  describeVote,
+  type EscalationFacts,
+  type Judgement,
+  judgeEscalation,
+  type VoteRecord,
+} from './org/merits.ts';
 import { purposeKey, vendorKey } from './org/purpose.ts';
 import { chainAbove } from './org/registry.ts';
 import type { DecisionProposal } from './org/tools/types.ts';
 import { closeVoting, escalationTargetFor, tally } from './org/votes.ts';
 import { type Address, isRole, type Role, recipientsOf, type Sender } from './roles.ts';
+import type { StoreTx } from './store.ts';
 
 export const DEFAULT_DEADLINE_MINUTES = 5;
 /** The longest decision title kept (as the decisions table has it); a longer composed title is clipped. */
@@ -28,7 +36,10 @@ export class ConflictError extends EchoError {
   }
 }
 
+/** What was proposed: the decision's facts and details, without what the organization keeps on it. */
 export function proposalOf(d: Decision): DecisionProposal {
+  const details = { ...d.context };
+  for (const key of SYSTEM_CONTEXT_KEYS) delete details[key];
   return {
     kind: d.type,
     title: d.title,
@@ -36,7 +47,7 @@ export function proposalOf(d: Decision): DecisionProposal {
     ...(d.category ? { category: d.category } : {}),
     ...(d.budgetUsd !== null ? { budgetUsd: d.budgetUsd } : {}),
     confidence: d.confidence ?? 1,
-    details: d.context,
+    details,
   };
 }
 
@@ -44,7 +55,21 @@ export function proposalOf(d: Decision): DecisionProposal {
  * Keys of a decision's context that only the organization writes (how its vote ended, who
  * overrode it); a proposal's details never set them.
  */
-const SYSTEM_CONTEXT_KEYS = ['vote', 'overriddenBy', 'overrides'] as const;
+const SYSTEM_CONTEXT_KEYS = ['vote', 'overriddenBy', 'overrides', 'discussion', 'verdicts'] as const;
+
+/**
+ * A collaborative decision's discussion: rounds of positions before the vote. `phase` moves from
+ * `discussing` to `voting` once every participant has spoken in the last round.
+ */
+export interface Discussion {
+  rounds: number;
+  round: number;
+  phase: 'discussing' | 'voting';
+  entries: DiscussionEntry[];
+}
+
+export const discussionOf = (d: Decision): Discussion | undefined =>
+  d.context.discussion as Discussion | undefined;
 
 function detailsOf(p: DecisionProposal): JsonObject {
   const details = { ...p.details };
@@ -100,27 +125,42 @@ const audience = (initiator: Sender): Address => (isRole(initiator) ? initiator 
 
 /**
  * May `role` decide `d` alone? Its authority (lambdas/core/org/authority.ts), with the budget summed
- * over what the role approved for the same purpose within the configured window.
+ * over what the role approved for the same purpose within the window. With `lock` (in the
+ * transaction that acts on it) the role's budget lock is taken, so two parts are never judged at once;
+ * without (a preview while an agent thinks), nothing is locked and the act judges again.
  */
-async function judgeAuthority(
-  ctx: TxContext,
+export async function authorityOf(
+  reader: Pick<StoreTx, 'priorApprovals'>,
   role: Role,
   d: Decision,
-  escalated: boolean,
+  options: { escalated: boolean; now: Date; windowDays: number; lock: boolean },
 ): Promise<AuthorityCheck> {
   const proposal = proposalOf(d);
-  if (!proposal.budgetUsd || !d.purposeKey) return checkAuthority(role, proposal, { escalated });
-  const windowDays = ctx.governance.splitWindowDays;
-  const decisions = await ctx.tx.priorApprovals({
-    owner: role,
-    purposeKey: d.purposeKey,
-    vendorKey: d.vendorKey,
-    since: new Date(ctx.now.getTime() - windowDays * 86_400_000),
-    excludeId: d.id,
-  });
+  if (!proposal.budgetUsd || !d.purposeKey) return checkAuthority(role, proposal, options);
+  const decisions = await reader.priorApprovals(
+    {
+      owner: role,
+      purposeKey: d.purposeKey,
+      vendorKey: d.vendorKey,
+      since: new Date(options.now.getTime() - options.windowDays * 86_400_000),
+      excludeId: d.id,
+    },
+    { lock: options.lock },
+  );
   const totalUsd = decisions.reduce((sum, p) => sum + p.budgetUsd, 0);
-  return checkAuthority(role, proposal, { escalated, prior: { totalUsd, decisions, windowDays } });
+  return checkAuthority(role, proposal, {
+    escalated: options.escalated,
+    prior: { totalUsd, decisions, windowDays: options.windowDays },
+  });
 }
+
+const judgeAuthority = (ctx: TxContext, role: Role, d: Decision, escalated: boolean) =>
+  authorityOf(ctx.tx, role, d, {
+    escalated,
+    now: ctx.now,
+    windowDays: ctx.governance.splitWindowDays,
+    lock: true,
+  });
 
 /** Ends a decision (approved or rejected) and tells its initiator. */
 async function complete(
@@ -192,12 +232,12 @@ export async function openDecision(
   });
 }
 
-/** A superior's judgement of an escalated decision on its merits (its mind: the model or the rules). */
-export type MeritsJudge = (role: Role, facts: EscalationFacts) => Promise<Judgement>;
-
 /** What the superior reads of an escalated decision: the proposal, the hops below, the vote. */
-async function escalationFacts(ctx: TxContext, d: Decision): Promise<EscalationFacts> {
-  const chain = await ctx.tx.decisionChain(d.id);
+export async function escalationFacts(
+  reader: Pick<StoreTx, 'decisionChain'>,
+  d: Decision,
+): Promise<EscalationFacts> {
+  const chain = await reader.decisionChain(d.id);
   const below = chain.slice(
     0,
     chain.findIndex((c) => c.id === d.id),
@@ -214,25 +254,27 @@ async function escalationFacts(ctx: TxContext, d: Decision): Promise<EscalationF
 
 /**
  * The superior's turn: an escalated decision reaches its new owner. Outside its authority it climbs
- * on; within it, the owner decides on the merits, and the reason says whose judgement it was.
+ * on; within it, the owner decides on the merits: `judgement` is what its mind concluded while it
+ * thought (the model, or the rules); where it has none (its preview of the authority differed from
+ * the locked one), the rules judge now. The reason says whose judgement it was.
  */
 export async function handleEscalation(
   ctx: TxContext,
   role: Role,
   decisionId: string,
-  merits: MeritsJudge,
+  judgement: Judgement | undefined,
 ): Promise<Decision> {
   const d = await ctx.tx.getDecision(decisionId, { lock: true });
   if (!d) throw new NotFoundError('decision', decisionId);
   if (d.owner !== role || d.status !== 'pending') return d; // already handled or not ours
   const check = await judgeAuthority(ctx, role, d, true);
   if (!check.ok) return escalate(ctx, d, check.to, check.reason);
-  const judgement = await merits(role, await escalationFacts(ctx, d));
-  const status = judgement.verdict === 'approve' ? 'approved' : 'rejected';
+  const merits = judgement ?? judgeEscalation(role, await escalationFacts(ctx.tx, d));
+  const status = merits.verdict === 'approve' ? 'approved' : 'rejected';
   return complete(ctx, d, {
     status,
     mode: 'hierarchical',
-    reason: `${status} by ${role} on its merits (${judgement.by}): ${judgement.rationale}`,
+    reason: `${status} by ${role} on its merits (${merits.by}): ${merits.rationale}`,
     by: role,
   });
 }
@@ -478,6 +520,9 @@ export async function openCollaborative(
   const p = input.proposal;
   const id = ctx.newId();
   const named = input.participants?.length ? [...new Set(input.participants)] : undefined;
+  const rounds = ctx.governance.discussionRounds;
+  // a discussion before the vote, unless the asker collects the votes itself
+  const discuss = rounds > 0 && input.requestVotes !== false;
   let broadcastId: string | null = null;
   if (!named) {
     const broadcast = await ctx.post({
@@ -505,28 +550,124 @@ export async function openCollaborative(
     budgetUsd: p.budgetUsd ?? null,
     confidence: p.confidence,
     participants: named ?? [],
-    context: { ...detailsOf(p), ...(broadcastId ? { verdicts: {} } : {}) },
+    context: {
+      ...detailsOf(p),
+      ...(broadcastId ? { verdicts: {} } : {}),
+      ...(discuss
+        ? { discussion: { rounds, round: 1, phase: 'discussing', entries: [] } satisfies Discussion }
+        : {}),
+    },
     messageId: input.messageId ?? null,
     broadcastId,
     deadlineAt: new Date(ctx.now.getTime() + (input.deadlineMinutes ?? DEFAULT_DEADLINE_MINUTES) * 60_000),
     createdAt: ctx.now,
   });
   await ctx.emit('DecisionCreated', summary(d), channel('created'));
-  if (named && input.requestVotes !== false) {
-    for (const voter of named) {
-      await ctx.post({
-        from: input.owner,
-        to: voter,
-        type: 'request',
-        subject: 'cast_vote',
-        content: { decisionId: d.id, title: d.title, budgetUsd: d.budgetUsd, details: p.details },
-        priority: 'normal',
-        metadata: { decisionId: d.id },
-      });
-      await ctx.emit('VoteRequested', { ...summary(d), voter }, channel('vote-requested'));
-    }
-  }
+  if (named && input.requestVotes !== false)
+    await ask(ctx, d, named, discuss ? 'discuss_decision' : 'cast_vote');
   return d;
+}
+
+/** Asks each participant to speak in the discussion (`discuss_decision`) or to vote (`cast_vote`). */
+async function ask(
+  ctx: TxContext,
+  d: Decision,
+  roles: readonly Role[],
+  subject: 'discuss_decision' | 'cast_vote',
+) {
+  const discussion = discussionOf(d);
+  for (const role of roles) {
+    await ctx.post({
+      from: d.owner ?? 'ceo',
+      to: role,
+      type: 'request',
+      subject,
+      content: {
+        decisionId: d.id,
+        title: d.title,
+        budgetUsd: d.budgetUsd,
+        ...(discussion ? { round: discussion.round, discussion: discussion.entries } : {}),
+      },
+      priority: 'normal',
+      metadata: { decisionId: d.id },
+    });
+    if (subject === 'cast_vote')
+      await ctx.emit('VoteRequested', { ...summary(d), voter: role }, channel('vote-requested'));
+    else
+      await ctx.emit(
+        'DiscussionRequested',
+        { ...summary(d), participant: role, round: discussion?.round ?? 1 },
+        channel('discussion-requested'),
+      );
+  }
+}
+
+/** A participant joins a broadcast decision by taking part in it (a verdict may arrive after its word). */
+async function joined(ctx: TxContext, d: Decision, role: Role): Promise<Decision> {
+  if (d.participants.includes(role)) return d;
+  if (!d.broadcastId) throw new ValidationError('voter', `${role} is not a participant of decision ${d.id}`);
+  const verdicts = {
+    ...((d.context.verdicts as JsonObject | undefined) ?? {}),
+    [role]: { join: true, as: 'assist' },
+  };
+  return update(ctx, d, { participants: [...d.participants, role], context: { ...d.context, verdicts } });
+}
+
+/**
+ * A participant's position in the current round of the discussion. When every participant has
+ * spoken (and, for a broadcast, every role has given its verdict), the next round starts, or the
+ * vote: each participant is asked to vote, with the discussion to read.
+ */
+export async function recordPosition(
+  ctx: TxContext,
+  decisionId: string,
+  entry: Omit<DiscussionEntry, 'round'>,
+): Promise<Decision> {
+  let d = await ctx.tx.getDecision(decisionId, { lock: true });
+  if (!d) throw new NotFoundError('decision', decisionId);
+  const discussion = discussionOf(d);
+  if (d.status !== 'voting' || discussion?.phase !== 'discussing')
+    throw new ValidationError(
+      'decisionId',
+      `decision ${decisionId} is not being discussed (it is ${d.status})`,
+    );
+  d = await joined(ctx, d, entry.role);
+  const entries = [
+    ...discussion.entries.filter((e) => !(e.role === entry.role && e.round === discussion.round)),
+    { ...entry, round: discussion.round },
+  ];
+  d = await update(ctx, d, { context: { ...d.context, discussion: { ...discussion, entries } } });
+  await ctx.emit(
+    'PositionStated',
+    { ...summary(d), participant: entry.role, stance: entry.stance, round: discussion.round },
+    channel('position-stated'),
+  );
+  return advanceDiscussion(ctx, d);
+}
+
+/** Moves a discussion on when its round is complete: the next round, or the vote. */
+export async function advanceDiscussion(ctx: TxContext, d: Decision): Promise<Decision> {
+  const discussion = discussionOf(d);
+  if (d.status !== 'voting' || discussion?.phase !== 'discussing') return d;
+  if (d.broadcastId && !(await everyVerdictIn(ctx, d))) return d;
+  const degraded = (await ctx.tx.agentHealth()).filter((a) => a.status === 'degraded').map((a) => a.role);
+  const spoken = new Set(discussion.entries.filter((e) => e.round === discussion.round).map((e) => e.role));
+  const waiting = d.participants.filter((p) => !spoken.has(p) && !degraded.includes(p));
+  if (waiting.length > 0 || d.participants.length === 0) return d;
+  const next: Discussion =
+    discussion.round < discussion.rounds
+      ? { ...discussion, round: discussion.round + 1 }
+      : { ...discussion, phase: 'voting' };
+  const moved = await update(ctx, d, { context: { ...d.context, discussion: next } });
+  await ask(ctx, moved, moved.participants, next.phase === 'voting' ? 'cast_vote' : 'discuss_decision');
+  return moved;
+}
+
+/** Whether every role a broadcast decision went to has given its verdict (or the deadline has passed). */
+async function everyVerdictIn(ctx: TxContext, d: Decision): Promise<boolean> {
+  if (d.deadlineAt && ctx.now >= new Date(d.deadlineAt)) return true;
+  const verdicts = (d.context.verdicts as JsonObject | undefined) ?? {};
+  return Object.keys(verdicts).length >= recipientsOf('all', d.owner ?? 'system').length;
 }
 
 /** A role's verdict on the broadcast of a collaborative decision: a join adds it to the participants. */
@@ -542,7 +683,7 @@ export async function recordParticipation(
   const verdicts = { ...((d.context.verdicts as JsonObject | undefined) ?? {}), [from]: { join, as } };
   const participants = join && !d.participants.includes(from) ? [...d.participants, from] : d.participants;
   const next = await update(ctx, d, { context: { ...d.context, verdicts }, participants });
-  await maybeClose(ctx, next);
+  await maybeClose(ctx, await advanceDiscussion(ctx, next));
 }
 
 /** A participant's vote; a second vote by the same role replaces the first. */
@@ -555,19 +696,7 @@ export async function recordVote(
   if (!d) throw new NotFoundError('decision', decisionId);
   if (d.status !== 'voting')
     throw new ValidationError('decisionId', `decision ${decisionId} is ${d.status}, no longer voting`);
-  if (!d.participants.includes(vote.voter)) {
-    if (!d.broadcastId)
-      throw new ValidationError('voter', `${vote.voter} is not a participant of decision ${decisionId}`);
-    // a vote can overtake its participation verdict on the way: voting is joining
-    const verdicts = {
-      ...((d.context.verdicts as JsonObject | undefined) ?? {}),
-      [vote.voter]: { join: true, as: 'assist' },
-    };
-    d = await update(ctx, d, {
-      participants: [...d.participants, vote.voter],
-      context: { ...d.context, verdicts },
-    });
-  }
+  d = await joined(ctx, d, vote.voter); // a vote can overtake its participation verdict: voting is joining
   const stored: StoredVote = { ...vote, castAt: ctx.now.toISOString() };
   await ctx.tx.upsertVote(d.id, stored);
   await ctx.emit(

@@ -24,9 +24,11 @@ export interface Logger {
 export interface Governance {
   /** How many days a role's approvals for one purpose add up (a split budget escalates). */
   splitWindowDays: number;
+  /** Rounds of discussion before a collaborative vote (0: vote at once). */
+  discussionRounds: number;
 }
 
-export const DEFAULT_GOVERNANCE: Governance = { splitWindowDays: 30 };
+export const DEFAULT_GOVERNANCE: Governance = { splitWindowDays: 30, discussionRounds: 1 };
 
 export interface PipelineDeps {
   store: Store;

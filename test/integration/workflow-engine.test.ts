@@ -73,10 +73,13 @@ const catalog = new Map<string, WorkflowDefinition>([
 
 /** The organization, except that nobody answers the test workflows' requests: the test does. */
 const org = organization();
-const holdTestRequests: Behaviour = async (ctx) => {
-  if (ctx.message.type === 'request' && String(ctx.message.metadata.workflow ?? '').startsWith('test-'))
-    return;
-  await org(ctx);
+const held = (ctx: { message: { type: string; metadata: Record<string, unknown> } }) =>
+  ctx.message.type === 'request' && String(ctx.message.metadata.workflow ?? '').startsWith('test-');
+const holdTestRequests: Behaviour = {
+  think: async (ctx) => (held(ctx) ? undefined : org.think?.(ctx)),
+  act: async (ctx) => {
+    if (!held(ctx)) await org.act(ctx);
+  },
 };
 
 describe.runIf(hasServices)('the workflow engine', () => {

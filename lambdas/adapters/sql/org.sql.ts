@@ -290,6 +290,42 @@ export function orgTxStatements(db: SqlExecutor) {
       return rows.map(rowToMemory);
     },
 
+    async recall(q: { role: Role; terms: string[]; limit: number }) {
+      const terms = q.terms.filter((t) => /^[\p{L}\p{N}]+$/u.test(t));
+      if (terms.length === 0) return { memories: [], decisions: [] };
+      const query = terms.join(' | ');
+      const memories = await db.query(
+        `SELECT * FROM memories
+         WHERE to_tsvector('english', key || ' ' || content) @@ to_tsquery('english', :query)
+         ORDER BY ts_rank(to_tsvector('english', key || ' ' || content), to_tsquery('english', :query)) DESC,
+                  updated_at DESC
+         LIMIT :limit`,
+        { query, limit: q.limit },
+      );
+      const decisions = await db.query(
+        `SELECT * FROM decisions
+         WHERE owner = :role AND status IN ('approved', 'rejected')
+           AND to_tsvector('english', title || ' ' || coalesce(reason, '')) @@ to_tsquery('english', :query)
+         ORDER BY ts_rank(to_tsvector('english', title || ' ' || coalesce(reason, '')), to_tsquery('english', :query)) DESC,
+                  created_at DESC
+         LIMIT :limit`,
+        { role: q.role, query, limit: q.limit },
+      );
+      return { memories: memories.rows.map(rowToMemory), decisions: decisions.rows.map(rowToDecision) };
+    },
+
+    async verdictsOn(broadcastId: string) {
+      await db.query(`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext('echo-broadcast:' || :id))`, {
+        id: broadcastId,
+      });
+      const { rows } = await db.query(
+        `SELECT from_role, content->>'join' AS joined FROM messages
+         WHERE in_reply_to = :id::uuid AND type = 'participation'`,
+        { id: broadcastId },
+      );
+      return rows.map((r) => ({ role: r.from_role as Role, join: r.joined === 'true' }));
+    },
+
     async getSession(id: string) {
       const { rows } = await db.query(`SELECT * FROM llm_sessions WHERE id = :id::uuid`, { id });
       return rows[0] ? rowToSession(rows[0]) : undefined;
