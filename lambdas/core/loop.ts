@@ -99,12 +99,7 @@ function stoppedAnswer(state: LoopState, stop: keyof typeof STOPPED): string {
 }
 
 /** The model answered: a final answer, a refusal, or tools to run (if the bounds allow another turn after them). */
-export function afterModel(
-  state: LoopState,
-  response: ChatResponse,
-  limits: LoopLimits,
-  now: Date,
-): { state: LoopState; next: LoopNext } {
+export function afterModel(state: LoopState, response: ChatResponse): { state: LoopState; next: LoopNext } {
   const next: LoopState = {
     ...state,
     turns: state.turns + 1,

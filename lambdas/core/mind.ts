@@ -371,7 +371,7 @@ export function llmMind(
         );
         model = response.model;
         if (response.stopReason === 'refusal') refusal = response.refusal ?? response.text;
-        ({ state, next } = afterModel(state, response, input.limits, input.now()));
+        ({ state, next } = afterModel(state, response));
         continue;
       }
       const runs = await Promise.all(next.calls.map((call) => input.run(call)));

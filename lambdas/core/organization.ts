@@ -110,7 +110,7 @@ type Thought =
   | {
       kind: 'broadcast';
       verdict: { join: boolean; as: 'lead' | 'assist' | 'observe' | null; reason: string };
-      then?: Thought;
+      followUp?: Thought;
     }
   | { kind: 'lead'; broadcastId: string; lead: Role; reason: string };
 
@@ -428,18 +428,18 @@ export function organization(options: OrganizationOptions = {}): Behaviour {
       // only the decision this broadcast opened: its content cannot point a joiner at another
       const d = await store.getDecision(decisionId);
       if (d?.status !== 'voting' || d.broadcastId !== message.id) return { kind: 'broadcast', verdict: said };
-      const then =
+      const followUp =
         discussionOf(d)?.phase === 'discussing'
           ? await thinkPosition(ctx, d)
           : await thinkVote(ctx, d, undefined, verdict.as);
-      return { kind: 'broadcast', verdict: said, then };
+      return { kind: 'broadcast', verdict: said, followUp };
     }
     // the lead of a plain broadcast says its take, and may act on it
     if (verdict.as === 'lead')
       return {
         kind: 'broadcast',
         verdict: said,
-        then: await thinkLoop(ctx, message.subject, message.content),
+        followUp: await thinkLoop(ctx, message.subject, message.content),
       };
     return { kind: 'broadcast', verdict: said };
   }
@@ -679,7 +679,7 @@ export function organization(options: OrganizationOptions = {}): Behaviour {
     thought: Extract<Thought, { kind: 'broadcast' }>,
   ): Promise<void> {
     const { role, message } = ctx;
-    const take = thought.then?.kind === 'loop' ? await loopReply(ctx, thought.then) : undefined;
+    const take = thought.followUp?.kind === 'loop' ? await loopReply(ctx, thought.followUp) : undefined;
     await ctx.post({
       from: role,
       to: isRole(message.from) ? message.from : 'human',
@@ -690,8 +690,8 @@ export function organization(options: OrganizationOptions = {}): Behaviour {
       metadata: {},
       inReplyTo: message.id,
     });
-    if (thought.then?.kind === 'vote') await actVote(ctx, thought.then);
-    if (thought.then?.kind === 'position') await actPosition(ctx, thought.then);
+    if (thought.followUp?.kind === 'vote') await actVote(ctx, thought.followUp);
+    if (thought.followUp?.kind === 'position') await actPosition(ctx, thought.followUp);
     if (typeof message.content.decisionId !== 'string') await ownerless(ctx);
   }
 
