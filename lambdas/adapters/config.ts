@@ -45,6 +45,10 @@ export interface Config {
   handlerTimeoutMs: number;
   /** The organization's configurable rules: how long a role's approvals for one purpose add up. */
   governance: Governance;
+  /** How long an agent may think about one delivery (below its function's timeout); its lease outlasts it a little. */
+  thinkMs: number;
+  /** The agent loop's bounds per delivery. */
+  loop: { maxTurns: number; maxTokens: number };
 }
 
 const PROVIDERS = ['rules', 'ollama', 'openai', 'bedrock'] as const;
@@ -198,6 +202,11 @@ export function parseConfig(env: Env = process.env): Config {
     governance: {
       splitWindowDays: int(env, 'ECHO_SPLIT_BUDGET_WINDOW_DAYS', 30, 1, 3650),
       discussionRounds: int(env, 'ECHO_DISCUSSION_ROUNDS', 1, 0, 5),
+    },
+    thinkMs: int(env, 'ECHO_AGENT_THINK_MS', 90_000, 100, 840_000),
+    loop: {
+      maxTurns: int(env, 'ECHO_LOOP_TURNS', 6, 1, 50),
+      maxTokens: int(env, 'ECHO_LOOP_TOKENS', 20_000, 100, 10_000_000),
     },
   };
 }

@@ -79,7 +79,7 @@ export interface AgentDeps extends PipelineDeps {
 }
 
 export const DEFAULT_THINK_MS = 90_000;
-/** The lease outlasts the thinking by this much: time to commit. */
+/** The lease outlasts the thinking by this much (or by as long again, when thinking is shorter): time to commit. */
 export const LEASE_MARGIN_MS = 20_000;
 
 /** The delivery's lease ran out or was taken over while the agent thought: its effects are discarded. */
@@ -172,7 +172,7 @@ export async function processDelivery(
   const lease = await deps.store.leaseDelivery(messageId, role, {
     owner,
     now: started,
-    until: new Date(started.getTime() + thinkMs + LEASE_MARGIN_MS),
+    until: new Date(started.getTime() + thinkMs + Math.min(LEASE_MARGIN_MS, thinkMs)),
   });
   if (lease.state !== 'leased') {
     // processed already, or another invocation holds it: this one is the duplicate

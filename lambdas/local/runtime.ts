@@ -131,6 +131,7 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
     const deps: AgentDeps = {
       metrics,
       governance: config.governance,
+      thinkMs: config.thinkMs,
       store,
       bus: createInProcessPublisher(bus),
       realtime,
@@ -138,7 +139,7 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       newId,
       logger,
       behaviour: withHandlerTimeout(
-        options.behaviour ?? organization({ mind: buildMind(config, logger) }),
+        options.behaviour ?? organization({ mind: buildMind(config, logger), loop: config.loop }),
         config.handlerTimeoutMs,
       ),
     };
