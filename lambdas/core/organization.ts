@@ -627,11 +627,11 @@ export function organization(options: OrganizationOptions = {}): Behaviour {
     });
   }
 
-  async function actPosition(
-    ctx: ActContext,
-    thought: Extract<Thought, { kind: 'position' }>,
-  ): Promise<void> {
-    const d = await recordPosition(ctx, thought.decisionId, { role: ctx.role, ...thought.position });
+  async function actPosition(ctx: ActContext, thought: Extract<Thought, { kind: 'position' }>): Promise<void> {
+    const d = await ctx.tx.getDecision(thought.decisionId);
+    if (d?.status !== 'voting' || discussionOf(d)?.phase !== 'discussing')
+      throw new ValidationError('decisionId', `decision ${thought.decisionId} is no longer being discussed`);
+    // said first, then recorded: the last position of a round asks for the votes, after it
     await ctx.post({
       from: ctx.role,
       to: d.owner ?? 'ceo',
@@ -642,6 +642,7 @@ export function organization(options: OrganizationOptions = {}): Behaviour {
       metadata: { decisionId: d.id },
       inReplyTo: ctx.message.id,
     });
+    await recordPosition(ctx, d.id, { role: ctx.role, ...thought.position });
   }
 
   async function actSynthesis(
