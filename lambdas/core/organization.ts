@@ -627,7 +627,10 @@ export function organization(options: OrganizationOptions = {}): Behaviour {
     });
   }
 
-  async function actPosition(ctx: ActContext, thought: Extract<Thought, { kind: 'position' }>): Promise<void> {
+  async function actPosition(
+    ctx: ActContext,
+    thought: Extract<Thought, { kind: 'position' }>,
+  ): Promise<void> {
     const d = await ctx.tx.getDecision(thought.decisionId);
     if (d?.status !== 'voting' || discussionOf(d)?.phase !== 'discussing')
       throw new ValidationError('decisionId', `decision ${thought.decisionId} is no longer being discussed`);
