@@ -44,9 +44,8 @@ program
   .description('send a message to a role (or all, leadership, human)')
   .requiredOption('--to <role>', 'recipient: a role, all or leadership')
   .requiredOption('--subject <subject>', 'subject (a tool name runs that tool)')
-  .option('--type <type>', 'message type', 'request')
+  .option('--type <type>', 'message type: request or notification', 'request')
   .option('--content <json>', 'content, a JSON object', jsonObject)
-  .option('--from <sender>', 'sender: human (default), system or a role')
   .option('--priority <priority>', 'low, normal, high or critical')
   .option('--idempotency-key <key>', 'a repeated send with the same key returns the first message')
   .option('--json', 'print the message as JSON')
@@ -57,7 +56,6 @@ program
         subject: o.subject,
         type: o.type,
         content: o.content,
-        from: o.from,
         priority: o.priority,
         idempotencyKey: o.idempotencyKey,
       },
@@ -70,7 +68,6 @@ program
   .description('send a broadcast to every role')
   .requiredOption('--subject <subject>', 'subject')
   .option('--content <json>', 'content, a JSON object', jsonObject)
-  .option('--from <sender>', 'sender: human (default), system or a role')
   .option('--idempotency-key <key>', 'a repeated broadcast with the same key returns the first message')
   .option('--json', 'print the message as JSON')
   .action((o) =>
@@ -80,7 +77,6 @@ program
         type: 'broadcast',
         subject: o.subject,
         content: o.content,
-        from: o.from,
         idempotencyKey: o.idempotencyKey,
       },
       o.json,

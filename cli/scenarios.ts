@@ -2,6 +2,7 @@
  * The acceptance scenarios of SCENARIOS.md, run against a running organization through its HTTP
  * API (`echoctl scenario <name>`; the system tests run the same code). Each returns its checks.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DecisionView } from '../lambdas/core/decision-types.ts';
@@ -29,6 +30,12 @@ const fixture = (name: string) =>
 class Run {
   readonly checks: Check[] = [];
   readonly data: Record<string, unknown> = {};
+  /**
+   * Marks what this run asks for as its own purpose: a role's approvals for one purpose add up over
+   * 30 days (a split budget escalates), so a second run of a scenario would otherwise be judged
+   * together with the first.
+   */
+  readonly tag = `run-${randomBytes(3).toString('hex')}x`;
   constructor(
     readonly client: ApiClient,
     readonly progress: (line: string) => void,
@@ -85,6 +92,7 @@ class Run {
   }
 }
 
+const PLANS = ['alpha', 'bravo', 'charlie', 'delta', 'echo'];
 const usd = (n: number) => `$${n.toLocaleString('en-US')}`;
 
 async function authorityLadder(run: Run): Promise<void> {
@@ -95,14 +103,15 @@ async function authorityLadder(run: Run): Promise<void> {
     { budget: 800_000, owners: ['product_manager', 'cto', 'ceo'], final: 'approved' },
     { budget: 2_000_000, owners: ['product_manager', 'cto', 'ceo'], final: 'awaiting_human' },
   ];
-  for (const step of ladder) {
+  for (const [i, step] of ladder.entries()) {
     run.progress(`feature request at ${usd(step.budget)}`);
+    // each budget is a request of its own, not a part of the one before (see the split-budget rule)
     const request = await run.send({
       to: 'product_manager',
       subject: 'approve_product_requirement',
       priority: 'high',
       content: {
-        title: 'Real-time mobile dashboard with analytics',
+        title: `Real-time mobile dashboard with analytics (${run.tag}, plan ${PLANS[i]})`,
         priority: 'high',
         budget_usd: step.budget,
       },
@@ -241,9 +250,9 @@ async function revenue3x(run: Run): Promise<void> {
     'every verdict has a reason',
     verdicts.every((m) => typeof m.content.reason === 'string' && (m.content.reason as string).length > 0),
   );
-  const d = await run.waitFor('the synthesis', async () => {
+  const d = await run.waitFor('the vote and the synthesis', async () => {
     const v = await run.decision(id);
-    return v.completedAt ? v : undefined;
+    return v.outcome?.summary ? v : undefined;
   });
   const approvals = d.votes.filter((v) => v.vote === 'approve').length;
   const rejections = d.votes.filter((v) => v.vote === 'reject').length;
@@ -256,16 +265,33 @@ async function revenue3x(run: Run): Promise<void> {
     votes: d.votes.length,
     participants: d.participants,
   });
-  const expected = approvals > rejections ? 'approved' : rejections > approvals ? 'rejected' : 'escalated';
-  run.check(`outcome follows the rule (${expected})`, d.status === expected, d.status);
-  if (approvals + rejections > 0) {
-    run.check(
-      'consensus_score = approvals / (approvals + rejections)',
-      Math.abs((d.consensusScore ?? -1) - approvals / (approvals + rejections)) < 1e-9,
-      d.consensusScore,
-    );
-  }
+  run.check('the participants approve (a recommendation)', approvals > rejections, d.votes);
+  run.check(
+    'consensus_score = approvals / (approvals + rejections)',
+    Math.abs((d.consensusScore ?? -1) - approvals / Math.max(1, approvals + rejections)) < 1e-9,
+    d.consensusScore,
+  );
   run.check('the CEO wrote the synthesis', typeof d.outcome?.summary === 'string', d.outcome);
+  run.check(
+    '$2,000,000 is above the CEO: the approving vote waits for a human',
+    d.status === 'awaiting_human' && d.approval?.status === 'pending' && !d.completedAt,
+    { status: d.status, reason: d.reason, approval: d.approval },
+  );
+  run.check(
+    'the reason names the vote and the limit',
+    /approved by vote/.test(d.reason ?? '') && /exceeds ceo authority \$1,000,000/.test(d.reason ?? ''),
+    d.reason,
+  );
+  const { decision: approved } = await run.client.call<{ decision: DecisionView }>(
+    'POST',
+    `/decisions/${id}/approve`,
+    { reason: 'the board backs the plan' },
+  );
+  run.check(
+    'a human approves: completed',
+    approved.status === 'approved' && approved.mode === 'human' && Boolean(approved.completedAt),
+    approved,
+  );
   const before = (await run.client.call<{ decisions: unknown[] }>('GET', '/decisions?limit=1000')).decisions
     .length;
   const again = await run.client.call<{ message: Message; created: boolean }>('POST', '/messages', body);
@@ -280,41 +306,65 @@ async function revenue3x(run: Run): Promise<void> {
   run.check('no new decision', after === before, { before, after });
 }
 
+/**
+ * The CTO's vote on the event store. Nobody speaks for an agent: the human asks each participant to
+ * vote (`cast_vote`, with a briefing where it has news) and each votes from its own judgement of
+ * the proposal; the operations head, told of the on-call burden, changes its vote.
+ */
 async function techStackVote(run: Run): Promise<void> {
   const participants = ['product_manager', 'senior_architect', 'operations_head'];
-  const open = async (title: string) =>
+  const open = async (title: string, details: Record<string, string>, requestVotes: boolean) =>
     (
       await run.client.call<{ decision: DecisionView }>('POST', '/decisions', {
         initiator: 'cto',
         title,
         participants,
         domain: 'architecture',
-        requestVotes: false,
+        requestVotes,
+        details,
       })
     ).decision;
-  const vote = (decisionId: string, from: string, choice: string, rationale: string) =>
-    run.send({
-      from,
-      to: 'cto',
-      type: 'vote',
-      subject: `Vote: ${choice}`,
-      content: { decisionId, vote: choice, confidence: 0.8, rationale },
+  /** Asks `role` to vote and waits until its vote is recorded (or it answers with an error). */
+  const ask = async (decisionId: string, role: string, note?: string) => {
+    const before = (await run.decision(decisionId)).votes.find((v) => v.voter === role)?.castAt;
+    const request = await run.send({
+      to: role,
+      subject: 'cast_vote',
+      content: { decisionId, ...(note ? { note } : {}) },
     });
+    return run.waitFor(`the vote of ${role}`, async () => {
+      const error = (await run.replies(request.id)).find((m) => m.type === 'error');
+      if (error) return error.content;
+      const vote = (await run.decision(decisionId)).votes.find((v) => v.voter === role);
+      return vote && vote.castAt !== before ? vote : undefined;
+    });
+  };
+  const votesOf = async (id: string) =>
+    Object.fromEntries(
+      (await run.decision(id)).votes.map((v) => [v.voter, v.vote]).sort(([a], [b]) => a!.localeCompare(b!)),
+    );
 
-  const first = await open('Adopt PostgreSQL + Redis for the event store');
+  const first = await open(
+    `Adopt PostgreSQL + Redis for the event store (${run.tag})`,
+    {
+      product: 'One store the team knows: features reach customers sooner.',
+      architecture: 'PostgreSQL as the record and Redis as the hint: a clean event-driven architecture.',
+      operations: 'Both run as managed services under the monitoring we already have.',
+    },
+    false,
+  );
   run.data.decisionId = first.id;
-  await vote(first.id, 'product_manager', 'approve', 'one store we know, fewer moving parts');
-  await vote(first.id, 'operations_head', 'approve', 'first thought: fine');
-  await run.waitFor('the first votes', async () =>
-    (await run.decision(first.id)).votes.length === 2 ? true : undefined,
+  await ask(first.id, 'product_manager');
+  await ask(first.id, 'operations_head');
+  const early = await votesOf(first.id);
+  run.check('the operations head first approves', early.operations_head === 'approve', early);
+  const changed = await ask(
+    first.id,
+    'operations_head',
+    'On reflection: two more stateful services put our reliability at risk, and the on-call rota is understaffed.',
   );
-  await vote(first.id, 'operations_head', 'reject', 'on reflection: two stateful services to run');
-  await run.waitFor('the changed vote', async () =>
-    (await run.decision(first.id)).votes.find((v) => v.voter === 'operations_head' && v.vote === 'reject')
-      ? true
-      : undefined,
-  );
-  await vote(first.id, 'senior_architect', 'approve', 'Postgres as the record, Redis as the hint');
+  run.check('asked again with the on-call news, it votes again', changed.vote === 'reject', changed);
+  await ask(first.id, 'senior_architect');
   const d = await run.settled(first.id);
   run.check('two approve, one rejects: approved', d.status === 'approved', d.status);
   run.check(
@@ -326,13 +376,25 @@ async function techStackVote(run: Run): Promise<void> {
   run.check(
     'the repeated vote replaced the first',
     d.votes.find((v) => v.voter === 'operations_head')?.vote === 'reject',
+    d.votes,
   );
 
-  const second = await open('Adopt PostgreSQL + Redis for the event store (second round)');
-  await vote(second.id, 'product_manager', 'approve', 'yes');
-  await vote(second.id, 'senior_architect', 'reject', 'no');
-  await vote(second.id, 'operations_head', 'abstain', 'no opinion');
+  const second = await open(
+    `Adopt PostgreSQL + Redis for the event store, second round (${run.tag})`,
+    {
+      product: 'Features reach customers sooner with one store.',
+      architecture:
+        'A second store adds a consistency concern to the architecture: two stores to keep in step.',
+    },
+    true,
+  );
   const tie = await run.settled(second.id);
+  run.check(
+    'one approves, one rejects, one abstains',
+    JSON.stringify(await votesOf(second.id)) ===
+      JSON.stringify({ operations_head: 'abstain', product_manager: 'approve', senior_architect: 'reject' }),
+    await votesOf(second.id),
+  );
   run.check(
     'a tie escalates',
     tie.chain[0]!.status === 'escalated' && /tie/.test(tie.chain[0]!.reason ?? ''),
@@ -342,6 +404,11 @@ async function techStackVote(run: Run): Promise<void> {
     'to the ceo',
     tie.chain[1]?.owner === 'ceo',
     tie.chain.map((c) => c.owner),
+  );
+  run.check(
+    'who decides it on its merits, saying whose judgement it was',
+    /on its merits \((rules|model [^)]*)\)/.test(tie.chain[1]?.reason ?? ''),
+    tie.chain[1]?.reason,
   );
 }
 
@@ -360,7 +427,7 @@ async function directRequest(run: Run): Promise<void> {
     to: 'chro',
     subject: 'approve_hiring_request',
     content: {
-      position: 'Senior Backend Engineer',
+      position: `Senior Backend Engineer (${run.tag})`,
       team: 'platform',
       headcount: 1,
       budget_usd: 180_000,
@@ -403,7 +470,6 @@ interface DeliveryRow {
  */
 async function catchUp(run: Run): Promise<void> {
   const request = await run.send({
-    from: 'product_manager',
     to: 'ceo',
     subject: 'Urgent: Budget Approval',
     content: { budget_usd: 500_000, request: 'Approve the Q3 platform budget' },
@@ -513,7 +579,7 @@ const after = (r: RunView, later: string, earlier: string) =>
 
 async function featureDevelopment(run: Run): Promise<void> {
   const id = await startWorkflow(run, 'feature-development', {
-    feature: 'Mobile App Dashboard',
+    feature: `Mobile App Dashboard (${run.tag})`,
     priority: 'high',
     budget_usd: 150_000,
     complexity: 'high',
@@ -545,7 +611,7 @@ async function featureDevelopment(run: Run): Promise<void> {
 
 async function hiring(run: Run): Promise<void> {
   const id = await startWorkflow(run, 'hiring', {
-    position: 'Senior Backend Engineer',
+    position: `Senior Backend Engineer (${run.tag})`,
     budget_usd: 180_000,
     candidate: 'Ada',
   });

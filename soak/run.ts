@@ -214,23 +214,26 @@ const injected = {
 };
 const stats = { handlerRuns: 0 };
 const organisation = organization({ mind: buildMind(config, logger) });
-const behaviour: Behaviour = async (ctx) => {
-  stats.handlerRuns++;
-  if (handlerFaults.throwRate && faultRandom() < handlerFaults.throwRate) {
-    injected.handlerThrows++;
-    throw new Error('soak: injected handler failure');
-  }
-  if (handlerFaults.hangRate && faultRandom() < handlerFaults.hangRate) {
-    injected.handlerHangs++;
-    await sleep(HANDLER_TIMEOUT_MS * 1.5); // past its timeout: whatever it does next is not committed
-  }
-  await organisation(ctx);
-  // the record of this application: committed with it, or not at all
-  await ctx.emit(
-    'SoakApplied',
-    { messageId: ctx.message.id, role: ctx.role, application: ctx.newId() },
-    'soak:applied',
-  );
+const behaviour: Behaviour = {
+  ...(organisation.think ? { think: organisation.think } : {}),
+  act: async (ctx) => {
+    stats.handlerRuns++;
+    if (handlerFaults.throwRate && faultRandom() < handlerFaults.throwRate) {
+      injected.handlerThrows++;
+      throw new Error('soak: injected handler failure');
+    }
+    if (handlerFaults.hangRate && faultRandom() < handlerFaults.hangRate) {
+      injected.handlerHangs++;
+      await sleep(HANDLER_TIMEOUT_MS * 1.5); // past its timeout: whatever it does next is not committed
+    }
+    await organisation.act(ctx);
+    // the record of this application: committed with it, or not at all
+    await ctx.emit(
+      'SoakApplied',
+      { messageId: ctx.message.id, role: ctx.role, application: ctx.newId() },
+      'soak:applied',
+    );
+  },
 };
 
 progress(`starting the runtime (${databaseLabel}; ${realtimeLabel})`);

@@ -3,6 +3,7 @@
  * The README's configuration table lists the same variables.
  */
 import { ConfigError } from '../core/errors.ts';
+import type { Governance } from '../core/pipeline.ts';
 import type { LlmConfig } from './llm/open.ts';
 import type { LogLevel } from './log/json.logger.ts';
 import type { SqlConfig } from './sql/open.ts';
@@ -47,6 +48,12 @@ export interface Config {
   deadlineIntervalMs: number;
   /** Locally, Lambda's timeout: an agent handler running longer is abandoned and its transaction rolled back. */
   handlerTimeoutMs: number;
+  /** The organization's configurable rules: how long a role's approvals for one purpose add up. */
+  governance: Governance;
+  /** How long an agent may think about one delivery (below its function's timeout); its lease outlasts it a little. */
+  thinkMs: number;
+  /** The agent loop's bounds per delivery. */
+  loop: { maxTurns: number; maxTokens: number };
 }
 
 const PROVIDERS = ['rules', 'ollama', 'openai', 'bedrock'] as const;
@@ -212,5 +219,14 @@ export function parseConfig(env: Env = process.env): Config {
     humanToken: env.ECHO_HUMAN_TOKEN || undefined,
     deadlineIntervalMs: int(env, 'ECHO_DEADLINE_INTERVAL_MS', 5000, 10, 3_600_000),
     handlerTimeoutMs: int(env, 'ECHO_HANDLER_TIMEOUT_MS', 120_000, 10, 900_000),
+    governance: {
+      splitWindowDays: int(env, 'ECHO_SPLIT_BUDGET_WINDOW_DAYS', 30, 1, 3650),
+      discussionRounds: int(env, 'ECHO_DISCUSSION_ROUNDS', 1, 0, 5),
+    },
+    thinkMs: int(env, 'ECHO_AGENT_THINK_MS', 90_000, 100, 840_000),
+    loop: {
+      maxTurns: int(env, 'ECHO_LOOP_TURNS', 6, 1, 50),
+      maxTokens: int(env, 'ECHO_LOOP_TOKENS', 20_000, 100, 10_000_000),
+    },
   };
 }

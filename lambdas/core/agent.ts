@@ -1,9 +1,14 @@
 /**
- * One agent's handling of its deliveries. The claim of the delivery row, the agent's effects (its
- * messages, decisions, votes, events) and its activity record commit together, so a redelivered
- * event is a no-op (exactly-once effects on at-least-once delivery). A failure is recorded on the
- * delivery and rethrown, so the caller's retry policy applies; catch-up takes what is still pending.
+ * One agent's handling of its deliveries, in three steps. It leases its delivery row (a short
+ * statement of its own); it thinks with no transaction open (a model may take seconds, and holds no
+ * connection or lock meanwhile); then it commits every effect (its messages, decisions, votes,
+ * events) with the delivery marked processed and its activity, in one transaction that checks the
+ * lease is still its own. A redelivered event finds the delivery processed or leased and changes
+ * nothing; a lost lease (run out, or taken over) discards the effects, and the delivery is retried.
+ * A failure is recorded on the delivery and rethrown, so the caller's retry policy applies;
+ * catch-up takes what is still pending.
  */
+import { EchoError } from './errors.ts';
 import {
   EVENT_SOURCE,
   type JsonObject,
@@ -12,9 +17,18 @@ import {
   type PostMessageCommand,
 } from './messages.ts';
 import { METRICS, type Metrics } from './metrics.ts';
-import { commitMessage, DEFAULT_LEASE_MS, errorText, type PipelineDeps, relay } from './pipeline.ts';
+import {
+  commitMessage,
+  DEFAULT_GOVERNANCE,
+  DEFAULT_LEASE_MS,
+  errorText,
+  type Governance,
+  type Logger,
+  type PipelineDeps,
+  relay,
+} from './pipeline.ts';
 import type { Role } from './roles.ts';
-import type { PendingFanOut, StoreTx } from './store.ts';
+import type { PendingFanOut, Store, StoreTx } from './store.ts';
 
 /** What one transaction may do: write through `tx`, post messages and emit events (fanned out after commit). */
 export interface TxContext {
@@ -26,27 +40,66 @@ export interface TxContext {
   emit(detailType: string, detail: JsonObject, channel: string): Promise<void>;
   /** A metric, counted only once the transaction commits. */
   count: Metrics['count'];
+  /** The organization's configured rules (the split-budget window). */
+  governance: Governance;
 }
 
-/** An agent handling one message, inside the transaction that claimed it. */
+/** An agent thinking about one message: reads only, no transaction open, a deadline to keep. */
+export interface ThinkContext {
+  role: Role;
+  message: Message;
+  /** For reads: nothing written while thinking survives a lost lease, so nothing is written. */
+  store: Store;
+  now: Date;
+  /** When thinking must be done: the lease runs out a little after. */
+  deadline: Date;
+  logger: Logger;
+  governance: Governance;
+}
+
+/** An agent acting on one message, inside the transaction that completes its delivery. */
 export interface ActContext extends TxContext {
   role: Role;
   message: Message;
+  /** What `think` returned (undefined when the behaviour does not think). */
+  thought: unknown;
 }
 
-export type Behaviour = (ctx: ActContext) => Promise<void>;
+/** What an agent does with a message: think (optional, outside any transaction), then act. */
+export interface Behaviour {
+  think?(ctx: ThinkContext): Promise<unknown>;
+  act(ctx: ActContext): Promise<void>;
+}
 
 export interface AgentDeps extends PipelineDeps {
   /** The organization's behaviour (lambdas/core/organization.ts); absent: acknowledge requests. */
   behaviour?: Behaviour;
+  /** How long an agent may think about one delivery (below its function's timeout). */
+  thinkMs?: number;
+}
+
+export const DEFAULT_THINK_MS = 90_000;
+/** The lease outlasts the thinking by this much (or by as long again, when thinking is shorter): time to commit. */
+export const LEASE_MARGIN_MS = 20_000;
+
+/** The delivery's lease ran out or was taken over while the agent thought: its effects are discarded. */
+export class LeaseLostError extends EchoError {
+  constructor(role: Role, messageId: string) {
+    super(
+      'LeaseLost',
+      `${role} lost its lease on message ${messageId} while thinking; its effects were discarded and the delivery will be retried`,
+    );
+  }
 }
 
 /** Without an organization: requests get an acknowledgement; nothing else is answered. */
-export const acknowledge: Behaviour = async ({ role, message, post }) => {
-  if (message.type !== 'request') return;
-  await post(
-    replyCommand(message, role, { content: { role, status: 'received', request: message.subject } }),
-  );
+export const acknowledge: Behaviour = {
+  act: async ({ role, message, post }) => {
+    if (message.type !== 'request') return;
+    await post(
+      replyCommand(message, role, { content: { role, status: 'received', request: message.subject } }),
+    );
+  },
 };
 
 /** The reply to a message: addressed to its sender (a human sender reads on `human`), correlated by inReplyTo. */
@@ -82,6 +135,7 @@ export async function actInTransaction<T>(
       tx,
       now,
       newId: deps.newId,
+      governance: deps.governance ?? DEFAULT_GOVERNANCE,
       post: async (command) => {
         const posted = await commitMessage(deps, tx, command);
         fanOut.push(...posted.fanOut);
@@ -113,35 +167,20 @@ export async function processDelivery(
   const started = deps.clock.now();
   const elapsed = () => deps.clock.now().getTime() - started.getTime();
   const behaviour = deps.behaviour ?? acknowledge;
-  let claimed: boolean;
-  try {
-    claimed = await actInTransaction(deps, async (ctx) => {
-      const { tx } = ctx;
-      if (!(await tx.claimDelivery(messageId, role, started))) return false;
-      const message = await tx.getMessage(messageId);
-      if (!message) throw new Error(`message ${messageId} vanished after its delivery was claimed`);
-      await behaviour({ ...ctx, role, message });
-      await tx.recordActivity(
-        { role, messageId, outcome: 'processed', durationMs: elapsed() },
-        deps.clock.now(),
-      );
-      return true;
+  const thinkMs = deps.thinkMs ?? DEFAULT_THINK_MS;
+  const owner = deps.newId();
+  const lease = await deps.store.leaseDelivery(messageId, role, {
+    owner,
+    now: started,
+    until: new Date(started.getTime() + thinkMs + Math.min(LEASE_MARGIN_MS, thinkMs)),
+  });
+  if (lease.state !== 'leased') {
+    // processed already, or another invocation holds it: this one is the duplicate
+    deps.logger.info('duplicate delivery ignored', {
+      role,
+      messageId,
+      ...(lease.state === 'busy' ? { leasedUntil: lease.until } : { state: lease.state }),
     });
-  } catch (error) {
-    const text = errorText(error);
-    deps.logger.error('delivery failed', { role, messageId, error: text });
-    deps.metrics?.count(METRICS.deliveries.name, 1, { name: METRICS.deliveries.dimension, value: 'failed' });
-    await Promise.allSettled([
-      deps.store.recordDeliveryFailure(messageId, role, text),
-      deps.store.recordActivity(
-        { role, messageId, outcome: 'failed', error: text, durationMs: elapsed() },
-        deps.clock.now(),
-      ),
-    ]);
-    throw error;
-  }
-  if (!claimed) {
-    deps.logger.info('duplicate delivery ignored', { role, messageId });
     deps.metrics?.count(METRICS.deliveries.name, 1, {
       name: METRICS.deliveries.dimension,
       value: 'duplicate',
@@ -151,6 +190,41 @@ export async function processDelivery(
       deps.clock.now(),
     );
     return 'duplicate';
+  }
+  const { message } = lease;
+  try {
+    const thought = behaviour.think
+      ? await behaviour.think({
+          role,
+          message,
+          store: deps.store,
+          now: started,
+          deadline: new Date(started.getTime() + thinkMs),
+          logger: deps.logger,
+          governance: deps.governance ?? DEFAULT_GOVERNANCE,
+        })
+      : undefined;
+    await actInTransaction(deps, async (ctx) => {
+      if (!(await ctx.tx.completeDelivery(messageId, role, owner, ctx.now)))
+        throw new LeaseLostError(role, messageId);
+      await behaviour.act({ ...ctx, role, message, thought });
+      await ctx.tx.recordActivity(
+        { role, messageId, outcome: 'processed', durationMs: elapsed() },
+        deps.clock.now(),
+      );
+    });
+  } catch (error) {
+    const text = errorText(error);
+    deps.logger.error('delivery failed', { role, messageId, error: text });
+    deps.metrics?.count(METRICS.deliveries.name, 1, { name: METRICS.deliveries.dimension, value: 'failed' });
+    await Promise.allSettled([
+      deps.store.recordDeliveryFailure(messageId, role, text, owner),
+      deps.store.recordActivity(
+        { role, messageId, outcome: 'failed', error: text, durationMs: elapsed() },
+        deps.clock.now(),
+      ),
+    ]);
+    throw error;
   }
   deps.logger.info('delivery processed', { role, messageId });
   deps.metrics?.count(METRICS.deliveries.name, 1, { name: METRICS.deliveries.dimension, value: 'processed' });

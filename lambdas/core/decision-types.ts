@@ -35,6 +35,10 @@ export interface Decision {
   context: JsonObject;
   messageId: string | null;
   broadcastId: string | null;
+  /** What it is for, as a key: the role's approvals with the same key add up within a window. */
+  purposeKey: string | null;
+  /** The vendor it names, as a key (contracts with one vendor add up too); null when none. */
+  vendorKey: string | null;
   deadlineAt: string | null;
   version: number;
   createdAt: string;
@@ -56,6 +60,8 @@ export type NewDecision = Pick<Decision, 'id' | 'type' | 'mode' | 'status' | 'in
       | 'context'
       | 'messageId'
       | 'broadcastId'
+      | 'purposeKey'
+      | 'vendorKey'
     >
   > & {
     deadlineAt?: Date | null;

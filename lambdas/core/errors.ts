@@ -63,3 +63,12 @@ export class NotFoundError extends EchoError {
     super('NotFound', `${what} ${id} not found`);
   }
 }
+
+/** The caller may not do this (an agent resolving a human's item, a sender it may not be); `field` names what. */
+export class ForbiddenError extends EchoError {
+  readonly field: string | undefined;
+  constructor(message: string, options?: { field?: string; cause?: unknown }) {
+    super('Forbidden', message, options);
+    this.field = options?.field;
+  }
+}

@@ -4,10 +4,32 @@
  */
 import { EchoError, ValidationError } from './errors.ts';
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
+/** A JSON Schema (draft 2020-12 as zod's toJSONSchema writes it), as plain data. */
+export type JsonSchema = Record<string, unknown>;
+
+/** A tool offered to the model: a role's registry tool, its input as JSON Schema. */
+export interface ToolSpec {
+  /** `^[a-zA-Z0-9_-]{1,64}$`, as every provider accepts. */
+  name: string;
+  description: string;
+  /** A JSON Schema of `type: "object"`. */
+  inputSchema: JsonSchema;
 }
+
+/** The model asks for a tool. */
+export interface ToolCall {
+  /** The provider's id for the call (OpenAI's call id, Bedrock's toolUseId); made up where the protocol has none (Ollama). */
+  id: string;
+  name: string;
+  /** The arguments as the model gave them: the parsed JSON when they parse, else the raw text. */
+  arguments: unknown;
+}
+
+export type ChatMessage =
+  | { role: 'system' | 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: ToolCall[] }
+  /** A tool's result, answering the call `toolCallId` of the assistant message before it. */
+  | { role: 'tool'; toolCallId: string; name: string; content: string; isError?: boolean };
 
 export interface ChatRequest {
   model: string;
@@ -16,7 +38,20 @@ export interface ChatRequest {
   maxTokens?: number;
   /** Ask for a single JSON object as the answer; adapters check that `text` parses as one. */
   json?: boolean;
+  /**
+   * Ask for one JSON object that matches this schema, in the provider's own way: OpenAI
+   * `response_format: {type: "json_schema"}`, Ollama `format: <schema>`, Bedrock a tool the model
+   * is forced to call (its input is the answer, returned as `text`).
+   */
+  responseSchema?: { name: string; schema: JsonSchema };
+  /** Tools the model may call. */
+  tools?: ToolSpec[];
+  /** `auto` (the default with tools), `none`, or one tool the model must call. */
+  toolChoice?: 'auto' | 'none' | { name: string };
 }
+
+/** Why the model stopped: it answered, it asked for tools, it ran out of tokens, it refused. */
+export type StopReason = 'end' | 'tool_calls' | 'max_tokens' | 'refusal' | 'content_filter' | 'other';
 
 export interface TokenUsage {
   inputTokens: number;
@@ -25,6 +60,11 @@ export interface TokenUsage {
 
 export interface ChatResponse {
   text: string;
+  /** The tools the model asked for (empty when it answered). */
+  toolCalls: ToolCall[];
+  stopReason: StopReason;
+  /** What the model said when it refused (OpenAI's `refusal`; a refusal recognized in the text). */
+  refusal?: string;
   usage: TokenUsage;
   /** Which provider answered: after a fallback, the fallback's. */
   provider: string;
@@ -32,10 +72,21 @@ export interface ChatResponse {
   latencyMs: number;
 }
 
+/** Whose call this is, so a trace can say what it was for. */
+export interface CallPurpose {
+  role: string;
+  /** What the call was for: `answer`, `relevance`, `vote`, `discuss`, `judge`, `synthesis`, `consult`. */
+  purpose: string;
+  messageId?: string | undefined;
+  decisionId?: string | undefined;
+}
+
 export interface ChatOptions {
   /** Cancels the call; an abort ends it with `LlmTimeoutError` (or the signal's reason, if an `LlmError`). */
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Whose call it is, for its trace. */
+  purpose?: CallPurpose;
 }
 
 export interface Llm {
@@ -118,8 +169,15 @@ export function estimateTokens(text: string): number {
 
 /** Estimated input tokens of a request, plus its `maxTokens` (or `defaultOutput`) for the answer. */
 export function estimateRequestTokens(request: ChatRequest, defaultOutput = 0): number {
-  const input = request.messages.reduce((sum, m) => sum + estimateTokens(m.content), 0);
-  return input + (request.maxTokens ?? defaultOutput);
+  const input = request.messages.reduce(
+    (sum, m) =>
+      sum +
+      estimateTokens(m.content) +
+      (m.role === 'assistant' && m.toolCalls ? estimateTokens(JSON.stringify(m.toolCalls)) : 0),
+    0,
+  );
+  const tools = request.tools ? estimateTokens(JSON.stringify(request.tools)) : 0;
+  return input + tools + (request.maxTokens ?? defaultOutput);
 }
 
 /**

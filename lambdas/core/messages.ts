@@ -34,6 +34,8 @@ export interface PostMessageCommand {
   metadata: JsonObject;
   inReplyTo?: string | undefined;
   idempotencyKey?: string | undefined;
+  /** Who sent it, as the entry point authenticated them (an IAM ARN in AWS); kept as metadata.principal. */
+  principal?: string | undefined;
 }
 
 export interface Message {
@@ -98,10 +100,16 @@ export const fitSubject = (subject: string): string => clipText(subject, MAX_SUB
 
 /** Ids and time for a new message; the command is already validated. */
 export function planMessage(command: PostMessageCommand, ctx: { id: string; now: Date }): PlannedMessage {
-  // metadata.inReplyTo is the system's: the message's own inReplyTo or nothing, never a producer's
-  // value (a number there failed every recipient's MessagePosted detail)
-  const { inReplyTo: _producers, ...metadata }: Message['metadata'] = { ...command.metadata };
+  // metadata.inReplyTo and metadata.principal are the system's: the message's own or nothing, never a
+  // producer's value (a number there failed every recipient's MessagePosted detail; a principal
+  // written by the sender would be a forged identity)
+  const {
+    inReplyTo: _reply,
+    principal: _principal,
+    ...metadata
+  }: Message['metadata'] = { ...command.metadata };
   if (command.inReplyTo) metadata.inReplyTo = command.inReplyTo;
+  if (command.principal) metadata.principal = command.principal;
   return { id: ctx.id, recipients: recipientsOf(command.to, command.from), metadata, createdAt: ctx.now };
 }
 

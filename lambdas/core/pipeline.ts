@@ -20,6 +20,16 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/** Rules of the organization a deployment may set (typed config, parsed once). */
+export interface Governance {
+  /** How many days a role's approvals for one purpose add up (a split budget escalates). */
+  splitWindowDays: number;
+  /** Rounds of discussion before a collaborative vote (0: vote at once). */
+  discussionRounds: number;
+}
+
+export const DEFAULT_GOVERNANCE: Governance = { splitWindowDays: 30, discussionRounds: 1 };
+
 export interface PipelineDeps {
   store: Store;
   bus: EventPublisher;
@@ -30,6 +40,7 @@ export interface PipelineDeps {
   /** How long the relay that wrote a row owns it before the sweeper may take it (ms). */
   leaseMs?: number;
   metrics?: Metrics;
+  governance?: Governance;
 }
 
 export const DEFAULT_LEASE_MS = 10_000;

@@ -88,8 +88,12 @@ export interface StoreTx extends WorkflowStoreTx {
     command: PostMessageCommand,
     planned: { id: string; recipients: Role[]; metadata: JsonObject; createdAt: Date; leaseUntil: Date },
   ): Promise<InsertedMessage>;
-  /** Marks the delivery processed if it was pending; false when it was not (already done, or none). */
-  claimDelivery(messageId: string, role: Role, now: Date): Promise<boolean>;
+  /**
+   * Marks the delivery processed, only if it is still pending under this lease (`owner`, not run out
+   * at `now`); false when it is not (done by another, or the lease lost): the caller's effects must
+   * then be discarded.
+   */
+  completeDelivery(messageId: string, role: Role, owner: string, now: Date): Promise<boolean>;
   getMessage(id: string): Promise<Message | undefined>;
   /** Records the run and the agent's health (degraded after DEGRADED_AFTER failures in a row). */
   recordActivity(activity: ActivityInput, now: Date): Promise<void>;
@@ -102,6 +106,23 @@ export interface StoreTx extends WorkflowStoreTx {
   /** Updates only if the row is still at `expectVersion`; undefined when it moved on. */
   updateDecision(id: string, expectVersion: number, patch: DecisionPatch): Promise<Decision | undefined>;
   findDecisionByBroadcast(broadcastId: string, options?: { lock?: boolean }): Promise<Decision | undefined>;
+  /** The escalation chain through `id`: ancestors (root first), the decision, its descendants. */
+  decisionChain(id: string): Promise<Decision[]>;
+  /**
+   * The budgets `owner` approved itself (not a human) for the same purpose (or vendor) since
+   * `since`, oldest first. With `lock` (the default) takes the owner's budget lock until the
+   * transaction ends, so two parts of one split budget are never judged at the same time.
+   */
+  priorApprovals(
+    query: {
+      owner: Role;
+      purposeKey: string;
+      vendorKey: string | null;
+      since: Date;
+      excludeId: string;
+    },
+    options?: { lock?: boolean },
+  ): Promise<{ id: string; budgetUsd: number }[]>;
   upsertVote(decisionId: string, vote: StoredVote): Promise<void>;
   listVotes(decisionId: string): Promise<StoredVote[]>;
   insertApproval(approval: {
@@ -124,9 +145,23 @@ export interface StoreTx extends WorkflowStoreTx {
     now: Date;
   }): Promise<Memory>;
   findMemories(query: { key?: string; tags?: string[]; limit: number }): Promise<Memory[]>;
+  /**
+   * What a role may recall: memories and its own settled decisions matching any of `terms` by
+   * full-text search (English), best first. `terms` are plain words (letters and digits).
+   */
+  recall(query: {
+    role: Role;
+    terms: string[];
+    limit: number;
+  }): Promise<{ memories: Memory[]; decisions: Decision[] }>;
   getSession(id: string): Promise<LlmSession | undefined>;
   saveSession(session: LlmSession): Promise<void>;
   agentHealth(): Promise<AgentHealth[]>;
+  /**
+   * The verdicts given on a broadcast so far (its participation messages). Takes the broadcast's
+   * lock until the transaction ends, so the last verdict sees all the others.
+   */
+  verdictsOn(broadcastId: string): Promise<{ role: Role; join: boolean }[]>;
 }
 
 export const DEGRADED_AFTER = 3;
@@ -144,8 +179,22 @@ export interface Store extends StoreTx, WorkflowStore {
    * `limit` does not mean the end. With `afterSeq`, ask again from the last seq until a page is empty.
    */
   listMessages(query: MessageQuery): Promise<Message[]>;
-  /** Records a failed attempt on a pending delivery. */
-  recordDeliveryFailure(messageId: string, role: Role, error: string): Promise<void>;
+  /**
+   * Takes the lease of a pending delivery whose lease is free or run out: `leased` with the message,
+   * or why not (`processed` already, `busy` under another's live lease, `missing`).
+   */
+  leaseDelivery(
+    messageId: string,
+    role: Role,
+    lease: { owner: string; now: Date; until: Date },
+  ): Promise<
+    | { state: 'leased'; message: Message }
+    | { state: 'processed' }
+    | { state: 'busy'; until: string }
+    | { state: 'missing' }
+  >;
+  /** Records a failed attempt on a pending delivery; the lease `owner` held is given back. */
+  recordDeliveryFailure(messageId: string, role: Role, error: string, owner?: string): Promise<void>;
   pendingDeliveries(role: Role, limit: number): Promise<Delivery[]>;
   getDeliveries(messageId: string): Promise<Delivery[]>;
   addDeadLetter(input: DeadLetterInput, ctx: { id: string; now: Date }): Promise<DeadLetter>;
@@ -159,8 +208,6 @@ export interface Store extends StoreTx, WorkflowStore {
   countPendingFanOut(): Promise<number>;
 
   listDecisions(query: DecisionQuery): Promise<Decision[]>;
-  /** The escalation chain through `id`: ancestors (root first), the decision, its descendants. */
-  decisionChain(id: string): Promise<Decision[]>;
   listApprovals(status: HumanApproval['status'] | undefined, limit: number): Promise<HumanApproval[]>;
   /** Collaborative decisions still voting whose deadline has passed. */
   dueDecisions(now: Date, limit: number): Promise<Decision[]>;

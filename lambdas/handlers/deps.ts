@@ -52,6 +52,8 @@ export async function buildDeps(config: Config): Promise<LambdaDeps> {
   });
   return {
     metrics,
+    governance: config.governance,
+    thinkMs: config.thinkMs,
     flushMetrics: () => metrics.flush(),
     store: createSqlStore(sql),
     bus: createEventBridgePublisher({
@@ -63,7 +65,7 @@ export async function buildDeps(config: Config): Promise<LambdaDeps> {
     clock: systemClock,
     newId: uuidv7,
     logger,
-    behaviour: organization({ mind: buildMind(config, logger) }),
+    behaviour: organization({ mind: buildMind(config, logger), loop: config.loop }),
   };
 }
 

@@ -3,10 +3,11 @@
  * stopped and its database session dies with it, so its transaction rolls back and the async invoke
  * retries. Locally nothing would stop it: a handler stuck on a model that never answers would hold its
  * transaction (and on PGlite, the one session) forever. This wrapper gives the behaviour a deadline
- * inside the transaction that claimed the delivery: past it the behaviour's promise is abandoned and
- * the transaction rolls back, so nothing the stuck handler did or does later is committed (its
- * transaction executor refuses statements once the transaction has ended). The delivery stays pending:
- * retried by the bus, then dead-lettered, then taken by catch-up, exactly once.
+ * while it thinks and inside the transaction that completes the delivery: past it the behaviour's
+ * promise is abandoned, and when it was acting the transaction rolls back, so nothing the stuck
+ * handler did or does later is committed (its transaction executor refuses statements once the
+ * transaction has ended). The delivery stays pending: retried by the bus, then dead-lettered, then
+ * taken by catch-up, exactly once.
  */
 import type { Behaviour } from '../core/agent.ts';
 import { EchoError } from '../core/errors.ts';
@@ -20,17 +21,23 @@ export class HandlerTimeoutError extends EchoError {
   }
 }
 
+/**
+ * Both steps under the deadline: thinking (no transaction; an abandoned thought is never acted on)
+ * and acting (in the delivery's transaction, rolled back at the deadline).
+ */
 export function withHandlerTimeout(behaviour: Behaviour, timeoutMs: number): Behaviour {
-  return (ctx) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new HandlerTimeoutError(timeoutMs, `${ctx.role} on message ${ctx.message.id}`)),
-        timeoutMs,
-      );
-      // Settled once: whatever the abandoned behaviour does after its deadline is ignored here (and
-      // fails on its own, its transaction being over).
-      behaviour(ctx)
-        .then(resolve, reject)
-        .finally(() => clearTimeout(timer));
+  const deadline = <T>(what: string, work: Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new HandlerTimeoutError(timeoutMs, what)), timeoutMs);
+      // Settled once: whatever the abandoned step does after its deadline is ignored here (and an
+      // abandoned act fails on its own, its transaction being over).
+      work.then(resolve, reject).finally(() => clearTimeout(timer));
     });
+  const think = behaviour.think;
+  return {
+    ...(think
+      ? { think: (ctx) => deadline(`${ctx.role} thinking on message ${ctx.message.id}`, think(ctx)) }
+      : {}),
+    act: (ctx) => deadline(`${ctx.role} on message ${ctx.message.id}`, behaviour.act(ctx)),
+  };
 }

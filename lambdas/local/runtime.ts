@@ -133,6 +133,8 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
     const metrics = createInMemoryMetrics();
     const deps: AgentDeps = {
       metrics,
+      governance: config.governance,
+      thinkMs: config.thinkMs,
       store,
       bus: createInProcessPublisher(bus),
       realtime,
@@ -140,7 +142,7 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       newId,
       logger,
       behaviour: withHandlerTimeout(
-        options.behaviour ?? organization({ mind: buildMind(config, logger) }),
+        options.behaviour ?? organization({ mind: buildMind(config, logger), loop: config.loop }),
         config.handlerTimeoutMs,
       ),
     };

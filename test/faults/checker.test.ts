@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postMessage } from '../../lambdas/core/pipeline.ts';
 import { checkReliability } from '../../soak/check.ts';
 import { eventually } from '../support/eventually.ts';
 import { quiet } from '../support/faults.ts';
@@ -69,11 +70,15 @@ describe('the reliability checker', () => {
       `INSERT INTO agent_activity (role, message_id, outcome, duration_ms, at) VALUES ('cto', :id::uuid, 'processed', 1, now())`,
       { id },
     );
-    await rt.post({
+    // a second answer, as the CTO's handler would post it (the public API refuses an agent's reply)
+    await postMessage(rt.deps, {
       from: 'cto',
       to: 'human',
       type: 'response',
       subject: 'Re: Which database?',
+      content: {},
+      priority: 'normal',
+      metadata: {},
       inReplyTo: id,
     });
     const twice = await checkReliability({ sql: rt.sql, posts });

@@ -9,9 +9,10 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { z } from 'zod';
 import { MAX_ENTRY_BYTES } from '../../events/limits.ts';
-import { ValidationError } from '../../lambdas/core/errors.ts';
-import { MESSAGE_TYPES, PRIORITIES } from '../../lambdas/core/messages.ts';
-import { ADDRESSES, SENDERS } from '../../lambdas/core/roles.ts';
+import { ForbiddenError, ValidationError } from '../../lambdas/core/errors.ts';
+import { PUBLIC_MESSAGE_TYPES } from '../../lambdas/core/ingest.ts';
+import { PRIORITIES } from '../../lambdas/core/messages.ts';
+import { ADDRESSES } from '../../lambdas/core/roles.ts';
 
 /** Keys that name the prototype or its methods: a naive `obj[key] = …` or `{...obj}` may trip on them. */
 export const PROTO_KEYS = [
@@ -253,12 +254,15 @@ export const COMMAND_FIELDS = [
   'idempotencyKey',
 ] as const;
 
-/** A valid command: every optional field now and then, values from the contract's own lists. */
+/**
+ * A valid command: every optional field now and then, values from the contract's own lists. Through
+ * a public entry point only the human speaks, and only with the types a human sends.
+ */
 export const validCommand = fc.record(
   {
-    from: fc.constantFrom(...SENDERS),
+    from: fc.constant('human'),
     to: fc.constantFrom(...ADDRESSES.filter((a) => a !== 'all' && a !== 'leadership')),
-    type: fc.constantFrom(...MESSAGE_TYPES),
+    type: fc.constantFrom(...PUBLIC_MESSAGE_TYPES),
     subject: fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s.trim().length > 0),
     content: fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
     priority: fc.constantFrom(...PRIORITIES),
@@ -293,6 +297,11 @@ export const nearValidCommand: fc.Arbitrary<unknown> = validCommand.chain((comma
         { content: { blob: 'b'.repeat(MAX_ENTRY_BYTES) } },
         { content: { blob: 'b'.repeat(MAX_ENTRY_BYTES - 200) } },
         { metadata: { inReplyTo: 7 } },
+        { metadata: { principal: 'human:forged' } },
+        { from: 'cto' },
+        { from: 'system' },
+        { type: 'vote' },
+        { type: 'escalation' },
         { to: 'all' },
         { to: 'leadership' },
       )
@@ -317,8 +326,9 @@ function randomUuid(): string {
 }
 
 /** The field of a ValidationError is named, and the message says which (or speaks of the whole input). */
-export function expectNamedField(error: unknown): asserts error is ValidationError {
-  if (!(error instanceof ValidationError)) throw error;
+/** A refusal of the contract: a ValidationError, or a ForbiddenError (a sender or type only an agent has), naming the field. */
+export function expectNamedField(error: unknown): asserts error is ValidationError | ForbiddenError {
+  if (!(error instanceof ValidationError || error instanceof ForbiddenError)) throw error;
   if (typeof error.field !== 'string' || error.field.length === 0)
     throw new Error(`ValidationError without a field: ${error.message}`);
   if (typeof error.message !== 'string' || error.message.length === 0)

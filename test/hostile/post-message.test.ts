@@ -11,7 +11,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH, parsePostMessage, storableText } from '../../events/index.ts';
 import type { EventEnvelope } from '../../lambdas/adapters/bus/port.ts';
-import { ValidationError } from '../../lambdas/core/errors.ts';
+import { type ForbiddenError, ValidationError } from '../../lambdas/core/errors.ts';
+import { assertPublicCommand } from '../../lambdas/core/ingest.ts';
 import { ADDRESSES } from '../../lambdas/core/roles.ts';
 import { createIngestHandler } from '../../lambdas/handlers/ingest.ts';
 import { signedFetch } from '../support/aws-signing.ts';
@@ -34,10 +35,11 @@ const anyDetail: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 /** A ValidationError from the contract: field named; a limit named when the size or the depth is the problem. */
-function expectContractError(error: unknown): asserts error is ValidationError {
+function expectContractError(error: unknown): asserts error is ValidationError | ForbiddenError {
   expectNamedField(error);
-  if (error.field === 'entry') expect(error.limit).toBe('256 KB');
-  if (error.message.includes('nested deeper')) expect(error.limit).toBe(`${MAX_JSON_DEPTH} levels`);
+  if (error.field === 'entry') expect((error as ValidationError).limit).toBe('256 KB');
+  if (error.message.includes('nested deeper'))
+    expect((error as ValidationError).limit).toBe(`${MAX_JSON_DEPTH} levels`);
   if (error.field !== '(root)') expect(error.message).toContain(error.field);
 }
 
@@ -154,7 +156,7 @@ describe.runIf(hasServices)('hostile PostMessage events to the ingest function',
           // the contract says the same, and names the field
           let error: unknown;
           try {
-            parsePostMessage(detail);
+            assertPublicCommand(parsePostMessage(detail));
           } catch (e) {
             error = e;
           }

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/adapters/config.ts';
 import { actInTransaction } from '../../lambdas/core/agent.ts';
-import { ForbiddenError, resolveByHuman } from '../../lambdas/core/decisions.ts';
+import { resolveByHuman } from '../../lambdas/core/decisions.ts';
+import { ForbiddenError } from '../../lambdas/core/errors.ts';
 import { startLocalRuntime } from '../../lambdas/local/runtime.ts';
 import { eventually } from '../support/eventually.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
@@ -63,7 +64,7 @@ describe('human items and overrides', () => {
     );
     expect(reply.type).toBe('error');
     expect(reply.content.error.message).toMatch(
-      /only an authenticated human may resolve it, an agent never can/,
+      /waits for a human\): only a human may change it, an agent never can/,
     );
     expect((await rt.get(`/decisions/${id}`)).body.decision.status).toBe('awaiting_human');
   });
@@ -135,7 +136,7 @@ describe('human items and overrides', () => {
     );
     expect(reply.content).toMatchObject({
       status: 'awaiting_human',
-      reason: 'category "discrimination" always needs a human',
+      reason: 'category "discrimination" always needs a human (a discrimination matter)',
     });
   });
 });

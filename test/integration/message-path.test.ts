@@ -29,9 +29,12 @@ const hasRedis = requireService('REDIS_URL');
 /** A behaviour whose failures a test switches on per role (an agent whose LLM is down). */
 function switchableBehaviour() {
   const failing = new Set<string>();
-  const behaviour: Behaviour = async (ctx) => {
-    if (failing.has(ctx.role)) throw new Error(`${ctx.role}: LLM endpoint unreachable (configured as fatal)`);
-    return acknowledge(ctx);
+  const behaviour: Behaviour = {
+    act: async (ctx) => {
+      if (failing.has(ctx.role))
+        throw new Error(`${ctx.role}: LLM endpoint unreachable (configured as fatal)`);
+      return acknowledge.act(ctx);
+    },
   };
   return { behaviour, failing };
 }
@@ -206,7 +209,6 @@ describe.each(variants.filter((v) => v.enabled))('the message path on $name', ({
   it('catch-up: a failing CEO keeps its delivery; once it works it processes it exactly once', async () => {
     failing.add('ceo');
     const { body } = await rt.post({
-      from: 'product_manager',
       to: 'ceo',
       subject: 'Urgent: Budget Approval',
       content: { budget_usd: 500000 },

@@ -33,18 +33,24 @@ describe('the mind on a model', () => {
 
   it('between the thresholds the model decides whether to join', async () => {
     model.reset();
-    model.script({
-      kind: 'answer',
-      text: '{"join": true, "as": "lead", "reason": "a hiring plan is mine to lead"}',
-    });
+    model.script(
+      { kind: 'answer', text: '{"join": true, "as": "lead", "reason": "a hiring plan is mine to lead"}' },
+      // the lead of a plain broadcast says its take (the agent loop)
+      { kind: 'answer', text: 'Two backend engineers first, then a designer.' },
+    );
     const { body } = await rt.post({ to: 'all', type: 'broadcast', subject: 'Hiring plan for next quarter' });
     const verdicts = await eventually(async () => {
       const list = (await rt.get(`/messages?inReplyTo=${body.message.id}`)).body.messages;
       return list.length === 9 ? list : undefined;
-    });
+    }, 30_000);
     const chro = verdicts.find((m: { from: string }) => m.from === 'chro');
-    expect(chro.content).toEqual({ join: true, as: 'lead', reason: 'a hiring plan is mine to lead' });
-    expect(model.requests).toHaveLength(1);
+    expect(chro.content).toMatchObject({
+      join: true,
+      as: 'lead',
+      reason: 'a hiring plan is mine to lead',
+      take: { answer: 'Two backend engineers first, then a designer.', stop: 'answered', actions: [] },
+    });
+    expect(model.requests).toHaveLength(2);
     expect(model.requests[0]!.chat).toMatchObject({ json: true, model: expect.stringContaining('nova') });
     expect(model.requests[0]!.chat.messages[0]!.content).toMatch(/Chief Human Resources Officer/);
     expect(verdicts.find((m: { from: string }) => m.from === 'cto').content.join).toBe(false);
@@ -78,10 +84,17 @@ describe('the mind on a model', () => {
     const answer = await eventually(
       async () => (await rt.get(`/messages?inReplyTo=${first}`)).body.messages[0],
     );
-    expect(answer.content).toEqual({
+    expect(answer.content).toMatchObject({
       answer: 'We should adopt trunk-based development.',
-      role: 'senior_developer',
+      actions: [],
+      stop: 'answered',
+      by: expect.stringMatching(/^model /),
     });
+    // the model read the role's context: who it is, what it may decide, its tools
+    const system = model.requests.at(-1)!.chat.messages[0]!.content;
+    expect(system).toMatch(/Senior Developer \(senior_developer\)/);
+    expect(system).toMatch(/budget: none of your own; above it a decision escalates to the Senior Architect/);
+    expect(system).toMatch(/implement_feature/);
     model.script({ kind: 'error', status: 500, message: 'overloaded' });
     const second = (await rt.post({ to: 'senior_developer', subject: 'How should we branch?' })).body.message
       .id;
@@ -111,17 +124,19 @@ describe('the token budget of a decision', () => {
       const vote = '{"vote": "reject", "confidence": 0.9, "rationale": "model says no"}';
       const mind = llmMind(llm, { logger, decisionTokenBudget: 1500 });
       model.script({ kind: 'answer', text: vote, inputTokens: 900, outputTokens: 100 });
-      expect(await mind.vote('cto', proposal, 'd-1')).toEqual({
+      expect(await mind.vote('cto', proposal, { decisionId: 'd-1' })).toEqual({
         vote: 'reject',
         confidence: 0.9,
         rationale: 'model says no',
       });
       // 1000 of 1500 spent: the next call's estimate does not fit, so the model is not asked
-      expect(await mind.vote('cto', proposal, 'd-1')).toEqual(await rulesMind.vote('cto', proposal));
+      expect(await mind.vote('cto', proposal, { decisionId: 'd-1' })).toEqual(
+        await rulesMind.vote('cto', proposal),
+      );
       expect(model.requests).toHaveLength(1);
       // another decision has its own budget
       model.script({ kind: 'answer', text: vote });
-      expect((await mind.vote('cto', proposal, 'd-2')).rationale).toBe('model says no');
+      expect((await mind.vote('cto', proposal, { decisionId: 'd-2' })).rationale).toBe('model says no');
       expect(model.requests).toHaveLength(2);
     } finally {
       await model.close();

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Behaviour } from '../../lambdas/core/agent.ts';
 import { organization } from '../../lambdas/core/organization.ts';
+import { postMessage } from '../../lambdas/core/pipeline.ts';
+import type { Role } from '../../lambdas/core/roles.ts';
 import { WORKFLOWS } from '../../lambdas/core/workflows/builtin/index.ts';
 import { onWorkflowEvent, tickWorkflows } from '../../lambdas/core/workflows/coordinator.ts';
 import {
@@ -71,10 +73,13 @@ const catalog = new Map<string, WorkflowDefinition>([
 
 /** The organization, except that nobody answers the test workflows' requests: the test does. */
 const org = organization();
-const holdTestRequests: Behaviour = async (ctx) => {
-  if (ctx.message.type === 'request' && String(ctx.message.metadata.workflow ?? '').startsWith('test-'))
-    return;
-  await org(ctx);
+const held = (ctx: { message: { type: string; metadata: Record<string, unknown> } }) =>
+  ctx.message.type === 'request' && String(ctx.message.metadata.workflow ?? '').startsWith('test-');
+const holdTestRequests: Behaviour = {
+  think: async (ctx) => (held(ctx) ? undefined : org.think?.(ctx)),
+  act: async (ctx) => {
+    if (!held(ctx)) await org.act(ctx);
+  },
 };
 
 describe.runIf(hasServices)('the workflow engine', () => {
@@ -117,18 +122,25 @@ describe.runIf(hasServices)('the workflow engine', () => {
       )
     ).rows[0]!.n;
   /** The role answers, as its agent would: a response with inReplyTo, through the API. */
-  const answer = async (requestId: string, from: string, content: object, type = 'response') => {
-    const { status, body } = await call('POST', '/messages', {
+  /** A role's reply, posted as its handler posts one (the public API takes no agent's reply). */
+  const answer = async (
+    requestId: string,
+    from: Role,
+    content: object,
+    type: 'response' | 'error' = 'response',
+  ) => {
+    const { message } = await postMessage(rt.deps, {
       from,
       to: 'human',
       type,
       subject: 'Re: question',
-      content,
+      content: content as Record<string, unknown>,
+      priority: 'normal',
+      metadata: {},
       inReplyTo: requestId,
     });
-    expect(status, JSON.stringify(body)).toBe(201);
     await rt.bus.idle();
-    return body.message.id as string;
+    return message.id;
   };
   /** A reply committed whose event never reaches the coordinator (the process died before relaying it). */
   const answerSilently = (requestId: string, from: 'cto' | 'chro', content: object) =>

@@ -37,7 +37,6 @@ describe.runIf(hasServices)('catch-up', () => {
 
   it('a failing CEO keeps the delivery; once its model answers it processes it exactly once', async () => {
     const { status, body } = await rt.post({
-      from: 'product_manager',
       to: 'ceo',
       subject: 'Urgent: Budget Approval',
       content: { budget_usd: 500_000, request: 'Approve the Q3 platform budget' },
@@ -67,7 +66,7 @@ describe.runIf(hasServices)('catch-up', () => {
     expect(replies).toHaveLength(1);
     expect(replies[0]).toMatchObject({
       from: 'ceo',
-      to: 'product_manager',
+      to: 'human',
       content: { answer: 'Approved in principle; send the breakdown.' },
     });
     expect(model.requests.at(-1)?.chat.messages[0]?.content).toMatch(/Chief Executive Officer|CEO/);

@@ -301,19 +301,36 @@ describe.runIf(hasServices)('built-in workflows on the local runtime', () => {
     expect(run.steps.ceo_communication.status).toBe('skipped');
   });
 
-  it('revenue-3x as a workflow: broadcast, self-selection, votes, the CEO synthesis, then the announcement', async () => {
+  it('revenue-3x as a workflow: broadcast, self-selection, votes, the CEO synthesis; $2M waits for a human, then the announcement', async () => {
     const brief = (await import('../../scenarios/revenue-3x.json', { with: { type: 'json' } })).default;
     const id = await start('revenue-3x', brief);
-    const run = await until(id, 'completed', 'failed', 'cancelled');
-    expect(run.status, JSON.stringify(run, null, 2)).toBe('completed');
-    const decision = (await call('GET', `/decisions/${run.context.steps.initiative.decisionId}`)).body
-      .decision;
-    expect(decision).toMatchObject({ mode: 'collaborative', owner: 'ceo', broadcastId: expect.any(String) });
-    expect(decision.participants).toEqual(
+    const paused = await until(id, 'paused', 'completed', 'failed', 'cancelled');
+    expect(paused.status, JSON.stringify(paused, null, 2)).toBe('paused');
+    const decisionId = paused.steps.initiative.waitingOn.id;
+    const waiting = (await call('GET', `/decisions/${decisionId}`)).body.decision;
+    expect(waiting).toMatchObject({ mode: 'collaborative', owner: 'ceo', status: 'awaiting_human' });
+    expect(waiting.participants).toEqual(
       expect.arrayContaining(['cto', 'product_manager', 'senior_architect', 'operations_head']),
     );
-    expect(decision.outcome.summary).toBeTruthy();
-    expect(run.context.steps.initiative.status).toBe(decision.status);
+    expect(waiting.context.vote.outcome).toBe('approved');
+    // the approving vote is a recommendation: $2,000,000 is above the CEO's $1,000,000
+    expect(waiting.reason).toMatch(
+      /approved by vote .* as a recommendation; budget \$2,000,000 exceeds ceo authority/,
+    );
+    const approved = await echoctl(
+      ['approve', decisionId, '--reason', 'the board backs it'],
+      rt.apiUrl,
+      env(),
+    );
+    expect(approved.code, approved.stderr).toBe(0);
+    const run = await until(id, 'completed', 'failed', 'cancelled');
+    expect(run.status, JSON.stringify(run, null, 2)).toBe('completed');
+    const decision = (await call('GET', `/decisions/${decisionId}`)).body.decision;
+    expect(decision).toMatchObject({ status: 'approved', mode: 'human' });
+    await eventually(
+      async () => (await call('GET', `/decisions/${decisionId}`)).body.decision.outcome?.summary,
+    );
+    expect(run.context.steps.initiative.status).toBe('approved');
   });
 
   it('bad input is refused with the field named, and no run is stored', async () => {

@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lambdas/core/errors.ts';
 import { checkAuthority, formatUsd } from '../../lambdas/core/org/authority.ts';
+import { findHumanMatter } from '../../lambdas/core/org/human-matters.ts';
+import { type EscalationFacts, judgeEscalation, type VoteRecord } from '../../lambdas/core/org/merits.ts';
+import { purposeKey, vendorKey } from '../../lambdas/core/org/purpose.ts';
 import { chainAbove, effectiveDomains, REGISTRY, superiorOf } from '../../lambdas/core/org/registry.ts';
 import { scoreRelevance, selfSelect } from '../../lambdas/core/org/relevance.ts';
 import { decideVote } from '../../lambdas/core/org/rules-agent.ts';
@@ -106,7 +109,7 @@ describe('authority', () => {
     ).toEqual({
       ok: false,
       to: 'human',
-      reason: `category "${category}" always needs a human`,
+      reason: `category "${category}" always needs a human (a ${category.replace('_', ' ')} matter)`,
     });
   });
 
@@ -560,5 +563,168 @@ describe('self-selection', () => {
     expect(
       decideVote('cto', proposal({ title: 'Rebuild the platform', budgetUsd: 5_000_000 })),
     ).toMatchObject({ vote: 'reject' });
+  });
+});
+
+describe('governance: what always goes to a human, split budgets, merits', () => {
+  const found = (title: string, details: Record<string, unknown> = {}, category?: string) =>
+    findHumanMatter({ title, details, category })?.matter;
+
+  it.each([
+    ['Reduce Customer Success headcount by 12', 'layoff'],
+    ['Cutting 30 jobs in EMEA', 'layoff'],
+    ['We are laying off the night shift', 'layoff'],
+    ['Workforce reduction, phase 2', 'layoff'],
+    ['Make five roles redundant', 'layoff'],
+    ['Redundancies in support', 'layoff'],
+    ['Let 12 engineers go', 'layoff'],
+    ['A RIF in sales', 'layoff'],
+    ['Downsizing the company', 'layoff'],
+    ['Acquire DataCo Inc', 'acquisition'],
+    ['Buy out our rival', 'acquisition'],
+    ['Acquisitions pipeline review', 'acquisition'],
+    ['Merge with Acme Corp', 'merger'],
+    ['Terminate the contract of employee J. Doe', 'termination'],
+    ['Fire the underperforming developer', 'termination'],
+    ['Wrongful dismissal claim', 'termination'],
+    ['The vendor threatens to sue us', 'legal'],
+    ['Litigation hold on the logs', 'legal'],
+    ['Regulatory filing for the new market', 'regulatory'],
+    ['A GDPR request backlog', 'regulatory'],
+    ['Harassment complaint in sales', 'discrimination'],
+    ['Claims of age discrimination', 'discrimination'],
+    ['Pivot to enterprise', 'strategic_pivot'],
+    ['Change our business model to subscriptions', 'strategic_pivot'],
+    ['Exit the core market by Q3', 'strategic_pivot'],
+  ])('"%s" is a %s matter, found in the content', (title, matter) => {
+    expect(found(title)).toBe(matter);
+  });
+
+  it('reads the category in any spelling, the details (keys too), and fails closed on a negated mention', () => {
+    expect(found('Quarterly review', {}, 'Layoffs')).toBe('layoff');
+    expect(found('Quarterly review', {}, 'strategic-pivot')).toBe('strategic_pivot');
+    expect(found('Quarterly review', { plan: { steps: ['hire', 'then reduce headcount'] } })).toBe('layoff');
+    expect(found('Quarterly review', { layoffs: true })).toBe('layoff');
+    expect(found('A reorganization with no layoffs')).toBe('layoff');
+  });
+
+  it.each([
+    'Customer acquisition campaign',
+    'TLS termination at the load balancer',
+    'Rightsize EC2 instances',
+    'Downsizing the cluster',
+    "Let's go live on Monday",
+    'Cut deployment time for developers',
+    'Add redundancy to the primary database',
+    'Adopt PostgreSQL',
+    'Hire 2 × Senior Backend Engineer',
+    'Real-time mobile dashboard with analytics',
+  ])('"%s" is an ordinary matter', (title) => {
+    expect(found(title)).toBeUndefined();
+  });
+
+  it('the revenue-3x brief is an ordinary matter', () => {
+    const brief = JSON.parse(
+      readFileSync(new URL('../../scenarios/revenue-3x.json', import.meta.url), 'utf8'),
+    );
+    expect(found('STRATEGIC INITIATIVE: 3x Revenue Growth in 18 Months', brief)).toBeUndefined();
+  });
+
+  it('a purpose key ignores what tells the parts apart; a vendor key the legal suffix', () => {
+    const key = purposeKey('GPU cluster');
+    for (const t of [
+      'GPU Cluster (part 2 of 5)',
+      'gpu clusters — tranche 4',
+      'GPU cluster, phase V',
+      'GPU cluster $400k',
+    ])
+      expect(purposeKey(t)).toBe(key);
+    expect(purposeKey('GPU cluster')).not.toBe(purposeKey('CPU cluster'));
+    expect(vendorKey({ vendor: 'Initech, Inc.' })).toBe(vendorKey({ vendor: 'INITECH' }));
+    expect(vendorKey({})).toBeNull();
+  });
+
+  it('the sum of prior approvals for the purpose bounds the next one, naming them', () => {
+    const p = proposal({ domain: 'architecture', budgetUsd: 300_000 });
+    const prior = { totalUsd: 200_000, decisions: [{ id: 'd1', budgetUsd: 200_000 }], windowDays: 30 };
+    expect(checkAuthority('cto', p, { escalated: false, prior })).toEqual({ ok: true });
+    expect(checkAuthority('cto', { ...p, budgetUsd: 300_001 }, { escalated: false, prior })).toEqual({
+      ok: false,
+      to: 'ceo',
+      reason:
+        'budget $300,001 with $200,000 cto approved for the same purpose in the last 30 days makes $500,001, exceeding cto authority $500,000; earlier decisions: d1 ($200,000)',
+    });
+  });
+
+  const facts = (over: Partial<EscalationFacts>): EscalationFacts => ({
+    decisionId: 'd',
+    proposal: proposal({ domain: 'architecture', title: 'Something' }),
+    proposer: { role: 'product_manager', confidence: 0.85 },
+    chain: [
+      { owner: 'product_manager', reason: 'budget $300,000 exceeds product_manager authority $200,000' },
+    ],
+    vote: undefined,
+    ...over,
+  });
+  const vote = (approvals: number, rejections: number, abstentions: number): VoteRecord => ({
+    outcome: approvals > rejections ? 'approved' : rejections > approvals ? 'rejected' : 'tie',
+    approvals,
+    rejections,
+    abstentions,
+    eligible: approvals + rejections + abstentions,
+    consensusScore: approvals + rejections ? approvals / (approvals + rejections) : null,
+    votes: [],
+  });
+
+  it('judges an escalation on its merits: the vote first, then its own view, then the proposer', () => {
+    expect(judgeEscalation('ceo', facts({ vote: vote(0, 0, 3) }))).toMatchObject({
+      verdict: 'reject',
+      by: 'rules',
+      rationale: expect.stringMatching(/^nobody supported it: 0 for, 0 against, 3 abstaining/),
+    });
+    expect(judgeEscalation('ceo', facts({ vote: vote(2, 1, 0) })).verdict).toBe('approve');
+    expect(judgeEscalation('ceo', facts({ vote: vote(1, 2, 0) })).verdict).toBe('reject');
+    // a real tie: the superior's own view breaks it (the CEO sees no case of its own here)
+    expect(judgeEscalation('ceo', facts({ vote: vote(1, 1, 1) })).verdict).toBe('reject');
+    expect(
+      judgeEscalation(
+        'cto',
+        facts({
+          vote: vote(1, 1, 0),
+          proposal: proposal({ domain: 'architecture', title: 'Cloud platform upgrade' }),
+        }),
+      ).verdict,
+    ).toBe('approve');
+    // no vote: a sure proposer and no objection go ahead; an unsure one is sent back
+    expect(judgeEscalation('ceo', facts({})).verdict).toBe('approve');
+    expect(
+      judgeEscalation('ceo', facts({ proposer: { role: 'product_manager', confidence: 0.5 } })),
+    ).toMatchObject({
+      verdict: 'reject',
+      rationale: expect.stringMatching(/product_manager was unsure \(confidence 0.5, below its 0.7\)/),
+    });
+  });
+
+  it("a vote rejects on an objection in a sentence of the role's own part, quoting it", () => {
+    const v = decideVote(
+      'operations_head',
+      proposal({
+        title: 'Adopt Redis',
+        details: {
+          operations: 'Runs under the monitoring we have.',
+          briefing:
+            'Two more stateful services put our reliability at risk; the on-call rota is understaffed.',
+        },
+      }),
+    );
+    expect(v.vote).toBe('reject');
+    expect(v.rationale).toMatch(/reliability at risk/);
+    // another role's objection is not this role's
+    expect(
+      decideVote(
+        'product_manager',
+        proposal({ title: 'Features for customers', details: { ops: 'the reliability is at risk' } }),
+      ).vote,
+    ).toBe('approve');
   });
 });

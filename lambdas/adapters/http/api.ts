@@ -3,8 +3,13 @@
  * Lambda both turn their requests into an ApiRequest and send back the ApiResponse.
  */
 import { z } from 'zod';
-import { ConflictError, ForbiddenError } from '../../core/decisions.ts';
-import { DatabaseUnavailableError, NotFoundError, ValidationError } from '../../core/errors.ts';
+import { ConflictError } from '../../core/decisions.ts';
+import {
+  DatabaseUnavailableError,
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
+} from '../../core/errors.ts';
 import { rejectCommand, submitPostMessage } from '../../core/ingest.ts';
 import { MESSAGE_TYPES } from '../../core/messages.ts';
 import { ADDRESSES, SENDERS } from '../../core/roles.ts';
@@ -65,9 +70,11 @@ const routes: Route[] = [
         const deadLetter = await rejectCommand(deps, error, req.body ?? '', 'api');
         return json(400, errorBody(error, { deadLetterId: deadLetter.id }));
       }
-      const submitted = await submitPostMessage(deps, input, 'api');
+      const submitted = await submitPostMessage(deps, input, 'api', req.principal);
       if (!submitted.ok)
-        return json(400, errorBody(submitted.error, { deadLetterId: submitted.deadLetter.id }));
+        return json(submitted.error instanceof ForbiddenError ? 403 : 400, {
+          ...errorBody(submitted.error, { deadLetterId: submitted.deadLetter.id }),
+        });
       return json(submitted.result.created ? 201 : 200, {
         message: submitted.result.message,
         created: submitted.result.created,

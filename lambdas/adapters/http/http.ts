@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { MAX_JSON_DEPTH } from '../../../events/limits.ts';
 import { assertStorableJson, fieldOf, unstorableText } from '../../../events/validate.ts';
-import { EchoError, ValidationError } from '../../core/errors.ts';
+import { EchoError, ForbiddenError, ValidationError } from '../../core/errors.ts';
 import type { PipelineDeps } from '../../core/pipeline.ts';
 import type { Catalog } from '../../core/workflows/engine.ts';
 
@@ -55,9 +55,9 @@ export function errorBody(error: EchoError | Error, extra?: Record<string, unkno
     code: error instanceof EchoError ? error.code : 'InternalError',
     message: error.message,
   };
-  if (error instanceof ValidationError) {
-    base.field = error.field;
-    if (error.limit) base.limit = error.limit;
+  if (error instanceof ValidationError || error instanceof ForbiddenError) {
+    if (error.field) base.field = error.field;
+    if (error instanceof ValidationError && error.limit) base.limit = error.limit;
   }
   return { error: { ...base, ...extra } };
 }

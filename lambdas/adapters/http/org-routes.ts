@@ -120,9 +120,11 @@ export const orgRoutes: Route[] = [
     handler: async (deps, req) => {
       const b = parseBody(OpenDecision, req.body);
       const d = await actInTransaction(deps, (ctx) =>
+        // a human asks the named role to open the decision: the role owns it and its authority
+        // bounds the outcome; the human is its initiator (and hears how it ends)
         openCollaborative(ctx, {
           owner: b.initiator,
-          initiator: b.initiator,
+          initiator: 'human',
           participants: b.participants,
           deadlineMinutes: b.deadlineMinutes,
           requestVotes: b.requestVotes,

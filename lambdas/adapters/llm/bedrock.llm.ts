@@ -72,7 +72,7 @@ export function converseInput(request: ChatRequest) {
   if (request.json) system.push({ text: BEDROCK_JSON_INSTRUCTION });
   const messages: Message[] = [];
   for (const m of request.messages) {
-    if (m.role === 'system') continue;
+    if (m.role === 'system' || m.role === 'tool') continue; // tool results: not yet spoken here
     const last = messages.at(-1);
     const block: ContentBlock = { text: m.content };
     if (last?.role === m.role) last.content!.push(block);

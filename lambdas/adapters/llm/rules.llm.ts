@@ -52,6 +52,8 @@ export function createRulesLlm(): Llm {
       const text = rulesAnswer(request);
       return {
         text,
+        toolCalls: [],
+        stopReason: 'end',
         usage: { inputTokens: estimateRequestTokens(request), outputTokens: estimateTokens(text) },
         provider: 'rules',
         model: 'rules',

@@ -184,6 +184,8 @@ export function chatResponse(
   const text = request.json ? jsonObjectText(provider, answer.text) : answer.text;
   return {
     text,
+    toolCalls: [],
+    stopReason: 'end',
     usage: {
       inputTokens: answer.inputTokens ?? estimateRequestTokens(request),
       outputTokens: answer.outputTokens ?? estimateTokens(text),

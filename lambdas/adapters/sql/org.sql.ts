@@ -39,6 +39,8 @@ export function rowToDecision(r: Row): Decision {
     context: (r.context as JsonObject) ?? {},
     messageId: (r.message_id as string | null) ?? null,
     broadcastId: (r.broadcast_id as string | null) ?? null,
+    purposeKey: (r.purpose_key as string | null) ?? null,
+    vendorKey: (r.vendor_key as string | null) ?? null,
     deadlineAt: isoOrNull(r.deadline_at),
     version: r.version as number,
     createdAt: iso(r.created_at),
@@ -99,11 +101,11 @@ export function orgTxStatements(db: SqlExecutor) {
     async insertDecision(d: NewDecision): Promise<Decision> {
       const { rows } = await db.query(
         `INSERT INTO decisions (id, parent_id, type, category, domain, mode, status, owner, initiator, title, budget_usd,
-                                confidence, reason, participants, context, message_id, broadcast_id, deadline_at, created_at,
-                                completed_at)
+                                confidence, reason, participants, context, message_id, broadcast_id, purpose_key, vendor_key,
+                                deadline_at, created_at, completed_at)
          VALUES (:id::uuid, :parentId::uuid, :type, :category, :domain, :mode, :status, :owner, :initiator, :title,
                  :budgetUsd::numeric, :confidence, :reason, :participants::jsonb, :context::jsonb, :messageId::uuid,
-                 :broadcastId::uuid, :deadlineAt::timestamptz, :createdAt::timestamptz,
+                 :broadcastId::uuid, :purposeKey, :vendorKey, :deadlineAt::timestamptz, :createdAt::timestamptz,
                  CASE WHEN :status IN ('approved', 'rejected', 'expired') THEN :createdAt::timestamptz END)
          RETURNING *`,
         {
@@ -124,6 +126,8 @@ export function orgTxStatements(db: SqlExecutor) {
           context: d.context ?? {},
           messageId: d.messageId ?? null,
           broadcastId: d.broadcastId ?? null,
+          purposeKey: d.purposeKey ?? null,
+          vendorKey: d.vendorKey ?? null,
           deadlineAt: d.deadlineAt ?? null,
           createdAt: d.createdAt,
         },
@@ -158,6 +162,44 @@ export function orgTxStatements(db: SqlExecutor) {
         params as never,
       );
       return rows[0] ? rowToDecision(rows[0]) : undefined;
+    },
+
+    async decisionChain(id: string) {
+      const { rows } = await db.query(
+        `WITH RECURSIVE up AS (
+           SELECT d.*, 0 AS depth FROM decisions d WHERE d.id = :id::uuid
+           UNION ALL SELECT p.*, up.depth - 1 FROM decisions p JOIN up ON p.id = up.parent_id
+         ), down AS (
+           SELECT d.*, 0 AS depth FROM decisions d WHERE d.id = :id::uuid
+           UNION ALL SELECT c.*, down.depth + 1 FROM decisions c JOIN down ON c.parent_id = down.id
+         )
+         SELECT * FROM (SELECT * FROM up UNION SELECT * FROM down) chain ORDER BY depth, created_at`,
+        { id },
+      );
+      return rows.map(rowToDecision);
+    },
+
+    async priorApprovals(q: {
+      owner: Role;
+      purposeKey: string;
+      vendorKey: string | null;
+      since: Date;
+      excludeId: string;
+    }) {
+      // One role's budget decisions take turns: two parts of one split budget judged at once would
+      // each see the other missing from the sum.
+      await db.query(`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext('echo-budget:' || :owner))`, {
+        owner: q.owner,
+      });
+      const { rows } = await db.query(
+        `SELECT id, budget_usd FROM decisions
+         WHERE owner = :owner AND status = 'approved' AND mode <> 'human' AND budget_usd > 0 AND id <> :excludeId::uuid
+           AND COALESCE(completed_at, created_at) >= :since::timestamptz
+           AND (purpose_key = :purposeKey OR (:vendorKey::text IS NOT NULL AND vendor_key = :vendorKey::text))
+         ORDER BY created_at, id`,
+        q,
+      );
+      return rows.map((r) => ({ id: r.id as string, budgetUsd: Number(r.budget_usd) }));
     },
 
     async findDecisionByBroadcast(broadcastId: string, options?: { lock?: boolean }) {
@@ -248,6 +290,42 @@ export function orgTxStatements(db: SqlExecutor) {
       return rows.map(rowToMemory);
     },
 
+    async recall(q: { role: Role; terms: string[]; limit: number }) {
+      const terms = q.terms.filter((t) => /^[\p{L}\p{N}]+$/u.test(t));
+      if (terms.length === 0) return { memories: [], decisions: [] };
+      const query = terms.join(' | ');
+      const memories = await db.query(
+        `SELECT * FROM memories
+         WHERE to_tsvector('english', key || ' ' || content) @@ to_tsquery('english', :query)
+         ORDER BY ts_rank(to_tsvector('english', key || ' ' || content), to_tsquery('english', :query)) DESC,
+                  updated_at DESC
+         LIMIT :limit`,
+        { query, limit: q.limit },
+      );
+      const decisions = await db.query(
+        `SELECT * FROM decisions
+         WHERE owner = :role AND status IN ('approved', 'rejected')
+           AND to_tsvector('english', title || ' ' || coalesce(reason, '')) @@ to_tsquery('english', :query)
+         ORDER BY ts_rank(to_tsvector('english', title || ' ' || coalesce(reason, '')), to_tsquery('english', :query)) DESC,
+                  created_at DESC
+         LIMIT :limit`,
+        { role: q.role, query, limit: q.limit },
+      );
+      return { memories: memories.rows.map(rowToMemory), decisions: decisions.rows.map(rowToDecision) };
+    },
+
+    async verdictsOn(broadcastId: string) {
+      await db.query(`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext('echo-broadcast:' || :id))`, {
+        id: broadcastId,
+      });
+      const { rows } = await db.query(
+        `SELECT from_role, content->>'join' AS joined FROM messages
+         WHERE in_reply_to = :id::uuid AND type = 'participation'`,
+        { id: broadcastId },
+      );
+      return rows.map((r) => ({ role: r.from_role as Role, join: r.joined === 'true' }));
+    },
+
     async getSession(id: string) {
       const { rows } = await db.query(`SELECT * FROM llm_sessions WHERE id = :id::uuid`, { id });
       return rows[0] ? rowToSession(rows[0]) : undefined;
@@ -324,21 +402,6 @@ export function orgQueries(db: SqlExecutor) {
       const { rows } = await db.query(
         `SELECT * FROM decisions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT :limit`,
         { status: q.status, owner: q.owner, limit: q.limit },
-      );
-      return rows.map(rowToDecision);
-    },
-
-    async decisionChain(id: string) {
-      const { rows } = await db.query(
-        `WITH RECURSIVE up AS (
-           SELECT d.*, 0 AS depth FROM decisions d WHERE d.id = :id::uuid
-           UNION ALL SELECT p.*, up.depth - 1 FROM decisions p JOIN up ON p.id = up.parent_id
-         ), down AS (
-           SELECT d.*, 0 AS depth FROM decisions d WHERE d.id = :id::uuid
-           UNION ALL SELECT c.*, down.depth + 1 FROM decisions c JOIN down ON c.parent_id = down.id
-         )
-         SELECT * FROM (SELECT * FROM up UNION SELECT * FROM down) chain ORDER BY depth, created_at`,
-        { id },
       );
       return rows.map(rowToDecision);
     },

@@ -135,11 +135,13 @@ function txStatements(db: SqlExecutor): StoreTx {
       return { message: rowToMessage(existing.rows[0]), created: false, fanOut: [] };
     },
 
-    async claimDelivery(messageId, role, now) {
+    async completeDelivery(messageId, role, owner, now) {
       const { rowCount } = await db.query(
-        `UPDATE deliveries SET status = 'processed', processed_at = :now::timestamptz, attempts = attempts + 1
-         WHERE message_id = :id::uuid AND role = :role AND status = 'pending'`,
-        { id: messageId, role, now },
+        `UPDATE deliveries SET status = 'processed', processed_at = :now::timestamptz, attempts = attempts + 1,
+                lease_owner = NULL, lease_until = NULL
+         WHERE message_id = :id::uuid AND role = :role AND status = 'pending'
+           AND lease_owner = :owner::uuid AND lease_until > :now::timestamptz`,
+        { id: messageId, role, owner, now },
       );
       return rowCount === 1;
     },
@@ -226,11 +228,35 @@ export function createSqlStore(sql: SqlClient): Store {
       return rows.map(rowToMessage);
     },
 
-    async recordDeliveryFailure(messageId, role, error) {
+    async leaseDelivery(messageId, role, lease) {
+      const { rows } = await sql.query(
+        `WITH taken AS (
+           UPDATE deliveries SET lease_owner = :owner::uuid, lease_until = :until::timestamptz
+           WHERE message_id = :id::uuid AND role = :role AND status = 'pending'
+             AND (lease_until IS NULL OR lease_until <= :now::timestamptz)
+           RETURNING message_id
+         )
+         SELECT d.status, d.lease_until, (SELECT count(*) FROM taken)::int AS taken,
+                ${qualified('m')}
+         FROM deliveries d JOIN messages m ON m.id = d.message_id
+         WHERE d.message_id = :id::uuid AND d.role = :role`,
+        { id: messageId, role, owner: lease.owner, until: lease.until, now: lease.now },
+      );
+      const r = rows[0];
+      if (!r) return { state: 'missing' };
+      if (r.taken === 1) return { state: 'leased', message: rowToMessage(r) };
+      if (r.status === 'processed') return { state: 'processed' };
+      return { state: 'busy', until: iso(r.lease_until) };
+    },
+
+    async recordDeliveryFailure(messageId, role, error, owner) {
+      // the failed attempt gives its lease back: a retry need not wait for it to run out
       await sql.query(
-        `UPDATE deliveries SET attempts = attempts + 1, last_error = :error
+        `UPDATE deliveries SET attempts = attempts + 1, last_error = :error,
+                lease_owner = CASE WHEN lease_owner = :owner::uuid THEN NULL ELSE lease_owner END,
+                lease_until = CASE WHEN lease_owner = :owner::uuid THEN NULL ELSE lease_until END
          WHERE message_id = :id::uuid AND role = :role AND status = 'pending'`,
-        { id: messageId, role, error: error.slice(0, 2000) },
+        { id: messageId, role, error: error.slice(0, 2000), owner: owner ?? null },
       );
     },
 

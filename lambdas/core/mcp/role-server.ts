@@ -36,6 +36,7 @@ import type { JsonObject, Message } from '../messages.ts';
 import { REGISTRY } from '../org/registry.ts';
 import { findTool } from '../org/tools/index.ts';
 import type { Role } from '../roles.ts';
+import { toolInputSchema } from '../tool-schema.ts';
 
 export const MCP_SERVER_VERSION = '0.1.0';
 
@@ -69,18 +70,14 @@ const catalogues = new Map<Role, Tool[]>();
 export function mcpTools(role: Role): Tool[] {
   const known = catalogues.get(role);
   if (known) return known;
-  const tools = REGISTRY[role].tools.map((tool): Tool => {
-    const { $schema: _dialect, ...schema } = z.toJSONSchema(tool.input, {
-      io: 'input',
-      unrepresentable: 'any',
-    });
-    return {
+  const tools = REGISTRY[role].tools.map(
+    (tool): Tool => ({
       name: tool.name,
       description: tool.description,
       // JSON Schema allows `true` as a property schema; MCP's type says object: zod never emits `true` here.
-      inputSchema: { ...schema, type: 'object' } as Tool['inputSchema'],
-    };
-  });
+      inputSchema: toolInputSchema(tool.input) as Tool['inputSchema'],
+    }),
+  );
   catalogues.set(role, tools);
   return tools;
 }

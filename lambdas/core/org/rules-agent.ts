@@ -31,17 +31,29 @@ export function answerFreeText(role: Role, subject: string, content: JsonObject)
   };
 }
 
+/** Words that raise an objection in a sentence ("the on-call rota is understaffed"). */
+const OBJECTION =
+  /\b(?:concerns?|objections?|object|blockers?|blocking|not ready|unready|understaffed|unstaffed|not staffed|cannot|can't|won't|unsafe|unproven|untested|too (?:costly|expensive|slow|risky|complex|early)|over ?budget|overruns?|no (?:runbooks?|owner|plan|tests?|monitoring|rollback)|lacks?|missing|against|oppose[sd]?|risky|burden|at risk)\b/i;
+
+/** The sentences of a text that touch the role's keywords and object to something. */
+function objectionsOf(role: Role, text: string): string[] {
+  return text
+    .split(/(?<=[.;!?])\s+|\n+/)
+    .map((s) => s.trim())
+    .filter((s) => s && OBJECTION.test(s) && scoreRelevance(role, s).matched.length > 0);
+}
+
 /**
- * Approve what touches the role's domains (confidence grows with the relevance); reject what
- * asks more than the whole organization may spend unaided ($1,000,000) without a word on risk;
- * abstain on what does not concern it.
+ * Approve what touches the role's domains (confidence grows with the relevance), unless a sentence
+ * on its part objects (then reject, quoting it); reject what asks more than the whole organization
+ * may spend unaided ($1,000,000) without a word on risk; abstain on what does not concern it.
  */
 export function decideVote(
   role: Role,
   proposal: DecisionProposal,
 ): { vote: 'approve' | 'reject' | 'abstain'; confidence: number; rationale: string } {
   const def = REGISTRY[role];
-  const text = `${proposal.title} ${flatten(proposal.details)}`;
+  const text = `${proposal.title}\n${flattenLines(proposal.details)}`;
   const { matched } = scoreRelevance(role, text);
   if (matched.length === 0)
     return {
@@ -49,6 +61,14 @@ export function decideVote(
       confidence: 0.5,
       rationale: `${def.title}: outside my domains (${def.domains.join(', ')})`,
     };
+  const objections = objectionsOf(role, text);
+  if (objections.length) {
+    return {
+      vote: 'reject',
+      confidence: 0.75,
+      rationale: `${def.title}: on my part (${def.domains[0]}) it does not hold: "${objections[0]!.slice(0, 300)}"`,
+    };
+  }
   const mentionsRisk = /\brisks?\b/i.test(text);
   if ((proposal.budgetUsd ?? 0) > 1_000_000 && !mentionsRisk) {
     return {
@@ -63,4 +83,11 @@ export function decideVote(
     confidence,
     rationale: `${def.title}: supports it; my part is ${matched.slice(0, 4).join(', ')} (${def.domains[0]})`,
   };
+}
+
+/** Every string of a value, one a line, so sentences of different fields never run together. */
+function flattenLines(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'object') return Object.values(value).map(flattenLines).join('\n');
+  return String(value);
 }

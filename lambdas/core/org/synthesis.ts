@@ -19,13 +19,17 @@ const strongest = (votes: readonly Vote[], side: Vote['vote']) =>
     .sort((a, b) => b.confidence - a.confidence || a.voter.localeCompare(b.voter))
     .map((v) => ({ voter: v.voter, rationale: v.rationale, confidence: v.confidence }))[0];
 
-export function synthesize(input: {
+export interface SynthesisInput {
   title: string;
   participants: readonly Role[];
   votes: readonly Vote[];
   outcome: 'approved' | 'rejected';
   consensusScore: number | null;
-}): Synthesis & JsonObject {
+  /** What the participants said before they voted. */
+  discussion?: { role: Role; stance: string; position: string }[];
+}
+
+export function synthesize(input: SynthesisInput): Synthesis & JsonObject {
   const count = (side: Vote['vote']) => input.votes.filter((v) => v.vote === side).length;
   const breakdown = { approve: count('approve'), reject: count('reject'), abstain: count('abstain') };
   const forSide = strongest(input.votes, 'approve');

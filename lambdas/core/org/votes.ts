@@ -4,7 +4,7 @@
  * outnumber approvals; a tie, or no quorum at the deadline, escalates to the initiator's superior.
  */
 import { ValidationError } from '../errors.ts';
-import { isRole, type Role, type Sender } from '../roles.ts';
+import type { Role } from '../roles.ts';
 import { superiorOf } from './registry.ts';
 
 export interface Vote {
@@ -85,7 +85,7 @@ export function closeVoting(
   };
 }
 
-/** Where a tied or quorum-less decision goes: the initiator's superior (a human above the CEO). */
-export function escalationTargetFor(initiator: Sender): Role | 'human' {
-  return isRole(initiator) ? superiorOf(initiator) : 'ceo';
+/** Where a tied or quorum-less decision goes: the superior of the role that opened it (a human above the CEO). */
+export function escalationTargetFor(owner: Role): Role | 'human' {
+  return superiorOf(owner);
 }
