@@ -4,7 +4,7 @@
  * the default and the fallback; an LLM mind asks the role's model and falls back to the rules
  * when the model fails, unless failures are configured as fatal.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type ChatMessage,
   type ChatRequest,

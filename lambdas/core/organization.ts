@@ -8,7 +8,7 @@
  *   participation / vote   recorded on the collaborative decision they belong to
  * Every reply carries metadata.inReplyTo; every effect commits with the delivery's claim.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseWith } from '../../events/validate.ts';
 import { type ActContext, type Behaviour, replyCommand } from './agent.ts';
 import type { Decision } from './decision-types.ts';
