@@ -180,7 +180,7 @@ export class StatelessStack extends Stack {
     const retry: TargetRetry = {
       retryAttempts: TARGET_RETRY_ATTEMPTS,
       maxEventAge: TARGET_MAX_EVENT_AGE,
-      deadLetterQueue: this.queues.events,
+      deadLetterQueue: this.queues.eventsForRules,
     };
     this.routing = new EventRouting(this, 'Routing', {
       stage,
