@@ -34,7 +34,6 @@ function acknowledged(app: IConstruct): Map<string, string[]> {
   return out;
 }
 
-
 /** Each variant synthesized once for the file. */
 const apps = new Map<string, ReturnType<typeof synth>['app']>();
 
