@@ -48,6 +48,8 @@ export interface EchoFunctionProps {
   environment?: Record<string, string>;
   /** Files the handler reads at run time, copied beside the bundle: [from (repo-relative), to]. */
   copyIntoBundle?: [string, string][];
+  /** Reserved concurrency: at most this many at once, and always this many available to it. */
+  reservedConcurrency?: number | undefined;
   /** For functions invoked asynchronously: the retries after an error, then this queue. */
   asyncInvoke?: { onFailure: sqs.IQueue; retryAttempts: number; maxEventAge: Duration };
 }
@@ -125,6 +127,9 @@ export class EchoFunction extends Construct {
       runtime: RUNTIME,
       architecture: ARCHITECTURE,
       memorySize: props.memorySize ?? 512,
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
       timeout: props.timeout ?? Duration.seconds(30),
       role: this.role,
       logGroup: this.logGroup,

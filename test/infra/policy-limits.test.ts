@@ -30,11 +30,14 @@ describe.each(VARIANTS)('%s', (_, context) => {
     expect(measured.policies.flatMap(overLimits)).toEqual([]);
   }, 120_000);
 
-  it("measures what deploys: the queue policies, each role's inline policies, each function's permissions", () => {
+  it("measures what deploys: the queue policies, each role's inline policies, each function's permissions, the alarms topic and its key", () => {
     expect(policies('sqs-queue-policy').length).toBeGreaterThanOrEqual(2);
     expect(policies('iam-role-inline').length).toBeGreaterThanOrEqual(15);
     expect(policies('iam-trust-policy').length).toBeGreaterThanOrEqual(15);
     expect(policies('lambda-function-policy').length).toBeGreaterThanOrEqual(11);
+    // The alarms topic and its key.
+    expect(policies('sns-topic-policy')).toHaveLength(1);
+    expect(policies('kms-key-policy')).toHaveLength(1);
   });
 });
 
@@ -130,11 +133,15 @@ describe('the measure itself', () => {
   it('reports a policy of a kind it has no limit for', () => {
     const t = {
       Resources: {
-        K: { Type: 'AWS::KMS::Key', Properties: { KeyPolicy: { Statement: [{ Effect: 'Allow' }] } } },
+        B: { Type: 'AWS::S3::Bucket', Properties: {} },
+        P: {
+          Type: 'AWS::S3::BucketPolicy',
+          Properties: { Bucket: { Ref: 'B' }, PolicyDocument: { Statement: [{ Effect: 'Allow' }] } },
+        },
       },
     };
     expect(measurePolicies([{ name: 's', template: t }]).unknown).toEqual([
-      expect.stringContaining('K (AWS::KMS::Key): property KeyPolicy holds a policy'),
+      expect.stringContaining('P (AWS::S3::BucketPolicy): property PolicyDocument holds a policy'),
     ]);
   });
 });

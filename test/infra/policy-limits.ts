@@ -34,6 +34,9 @@
  *   https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutResourcePolicy.html).
  * - CloudWatch Logs: a resource policy 5,120 characters (CloudWatch Logs User Guide, "CloudWatch Logs
  *   quotas", https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html).
+ * - KMS: a key policy 32 KiB (32,768 bytes) (AWS KMS Developer Guide, "Resource quotas", key policy
+ *   document size, https://docs.aws.amazon.com/kms/latest/developerguide/resource-limits.html; and
+ *   the PutKeyPolicy API's Policy parameter).
  * - VPC endpoint policy: 20,480 characters, white space included (Amazon VPC User Guide, AWS PrivateLink
  *   quotas, https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-limits-endpoints.html).
  *
@@ -79,6 +82,7 @@ export type PolicyKind =
   | 'eventbridge-bus-policy'
   | 'secretsmanager-resource-policy'
   | 'logs-resource-policy'
+  | 'kms-key-policy'
   | 'vpc-endpoint-policy';
 
 export interface Limit {
@@ -132,6 +136,11 @@ export const LIMITS: Record<PolicyKind, Limit> = {
     size: 5120,
     ignoresWhitespace: false,
     source: 'CloudWatch Logs quotas: resource policies',
+  },
+  'kms-key-policy': {
+    size: 32_768,
+    ignoresWhitespace: false,
+    source: 'AWS KMS quotas: key policy document size',
   },
   'vpc-endpoint-policy': {
     size: 20_480,
@@ -492,6 +501,10 @@ export function measurePolicies(stacks: readonly StackTemplate[]): {
         case 'AWS::EC2::VPCEndpoint':
           if (props.PolicyDocument)
             add(stack, `VPC endpoint policy ${id}`, 'vpc-endpoint-policy', resolved().PolicyDocument);
+          handled.add(id);
+          break;
+        case 'AWS::KMS::Key':
+          add(stack, `key policy of ${id}`, 'kms-key-policy', resolved().KeyPolicy);
           handled.add(id);
           break;
         case 'AWS::Events::EventBus':

@@ -4,6 +4,7 @@
  * it here.
  */
 export const PROD = 'prod (deletion protection, cache replica, data retained)';
+export const ALARMS = 'alarms by email, a reader instance, 5 per agent';
 
 export const VARIANTS: [string, Record<string, string>][] = [
   ['dev', { stage: 'dev' }],
@@ -11,6 +12,15 @@ export const VARIANTS: [string, Record<string, string>][] = [
   ['localstack', { stage: 'dev', localstack: 'true' }],
   ['a Bedrock inference profile', { stage: 'dev', bedrockModels: 'us.amazon.nova-lite-v1:0' }],
   ['the rules engine only', { stage: 'dev', llm: 'rules', defaultBusIngest: 'false' }],
+  [
+    ALARMS,
+    {
+      stage: 'dev',
+      alarmEmail: 'ops@example.com,oncall@example.com',
+      dbReader: 'true',
+      agentConcurrency: '5',
+    },
+  ],
   // Every name carries the stage: the longest one a stage can have makes every policy its largest.
   [
     'the longest stage name (20 characters), data retained',
