@@ -74,6 +74,8 @@ export class StatelessStack extends Stack {
     };
     const common = {
       stage,
+      // LocalStack's functions reach the PostgreSQL sidecar; AWS's, Aurora through the Data API.
+      sqlDriver: config.localstack ? ('node-postgres' as const) : ('rds-data' as const),
       logRetention,
       removalPolicy,
       logLevel: config.logLevel,

@@ -9,7 +9,7 @@ import { uuidv7 } from '../adapters/ids.ts';
 import { openLlm } from '../adapters/llm/open.ts';
 import { createPowertoolsLogger } from '../adapters/log/powertools.logger.ts';
 import { createPowertoolsMetrics } from '../adapters/metrics/powertools.metrics.ts';
-import { createRedisPublisher } from '../adapters/realtime/ioredis.realtime.ts';
+import { createRespPublisher } from '../adapters/realtime/resp.publisher.ts';
 import { openServerSql } from '../adapters/sql/open-server.ts';
 import { createSqlStore } from '../adapters/sql/store.ts';
 import { traceAwsClients } from '../adapters/tracing.ts';
@@ -59,7 +59,8 @@ export async function buildDeps(config: Config): Promise<LambdaDeps> {
       eventBusName: config.eventBusName,
       ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
     }),
-    realtime: createRedisPublisher(config.redisUrl, { prefix: config.redisPrefix }),
+    // PUBLISH on the wire protocol itself: ioredis is for the local runtime's subscribers.
+    realtime: createRespPublisher(config.redisUrl, { prefix: config.redisPrefix }),
     clock: systemClock,
     newId: uuidv7,
     logger,
