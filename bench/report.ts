@@ -103,13 +103,15 @@ export function goalLines(r: {
       goal: 'none set (DESIGN.md §9 asks for p50/p99 only)',
       met: null,
     });
-  if (r.bundles)
+  if (r.bundles) {
+    const agents = r.bundles.entries.filter((e) => e.name.startsWith('agent-'));
     lines.push({
-      figure: 'bundles.entries[].bytes, loadMs',
-      value: null,
-      goal: 'none set (reported)',
-      met: null,
+      figure: 'bundles.entries[agent-*].bytes, loadMs',
+      value: agents.length ? Math.max(...agents.map((e) => e.bytes)) : null,
+      goal: `every agent <= ${r.bundles.goal.agentBytesAtMost / 1024} KB minified and loads in <= ${r.bundles.goal.agentLoadMsAtMost} ms (median)`,
+      met: r.bundles.met,
     });
+  }
   return lines;
 }
 
@@ -176,8 +178,22 @@ export function summaryText(report: {
       const loads = agents.map((e) => e.loadMs).sort((x, y) => x - y);
       out.push(
         `  bundles    ${agents.length} agents: ${kb(max.bytes)} (${kb(max.gzipBytes)} gzip), load ${loads[0]}..${loads.at(-1)} ms` +
-          ` (empty module ${bu.baseline.loadMs} ms)`,
+          ` (empty module ${bu.baseline.loadMs} ms) (goal <= ${kb(bu.goal.agentBytesAtMost)}, <= ${bu.goal.agentLoadMsAtMost} ms) ${verdict(bu.met)}`,
       );
+      if (bu.breakdown) {
+        out.push(
+          `             bytes: ${bu.breakdown.bytes
+            .slice(0, 6)
+            .map((b) => `${b.what} ${kb(b.bytes)}`)
+            .join(', ')}`,
+        );
+        out.push(
+          `             load (CPU profile, ${bu.breakdown.totalMs} ms): ${bu.breakdown.ms
+            .slice(0, 6)
+            .map((m) => `${m.what} ${Math.round(m.share * 100)}%`)
+            .join(', ')}`,
+        );
+      }
     }
     for (const e of others)
       out.push(`             ${e.name}: ${kb(e.bytes)} (${kb(e.gzipBytes)} gzip), load ${e.loadMs} ms`);

@@ -196,7 +196,7 @@ async function main(): Promise<number> {
     realtime,
     broadcast: broadcast ? { ...broadcast, goal: null, met: null } : null,
     stored,
-    bundles: bundles ? { ...bundles, goal: null, met: null } : null,
+    bundles,
     goals: goalLines({ pipeline, realtime, broadcast, stored, bundles }),
   };
   process.stdout.write = stdoutWrite;

@@ -1,5 +1,5 @@
 /** `MessagePosted` (source `echo`): a committed message; `detail.recipients` lists who must act. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MESSAGE_TYPES, PRIORITIES } from '../lambdas/core/messages.ts';
 import { ADDRESSES, ROLES, SENDERS } from '../lambdas/core/roles.ts';
 

@@ -2,7 +2,7 @@
  * `PostMessage` (source `echo.client`): a command from outside. The same schema validates the HTTP
  * API's POST /messages, the ingest function's EventBridge events and `echoctl send`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../lambdas/core/errors.ts';
 import { MESSAGE_TYPES, type PostMessageCommand, PRIORITIES } from '../lambdas/core/messages.ts';
 import { ADDRESSES, SENDERS } from '../lambdas/core/roles.ts';

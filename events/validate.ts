@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ValidationError } from '../lambdas/core/errors.ts';
 
 /** The path of a zod issue as a field name: `content`, `metadata.inReplyTo`, `recipients[2]`. */

@@ -15,8 +15,11 @@ export interface EchoInfraConfig {
   deletionProtection: boolean;
   /** Keep logs, queues' contents and a snapshot of the database when the stacks are destroyed. */
   retainData: boolean;
-  /** Aurora Serverless v2 capacity in ACUs. */
-  database: { minCapacity: number; maxCapacity: number };
+  /**
+   * Aurora Serverless v2 capacity in ACUs; `reader`: a second instance in another Availability Zone
+   * (a failover target that scales with the writer).
+   */
+  database: { minCapacity: number; maxCapacity: number; reader: boolean };
   /** ElastiCache node type and replicas (0: one node, no Multi-AZ). */
   cache: { nodeType: string; replicas: number };
   /** Bedrock model ids (or ARNs) the agents may invoke; empty: the rules engine only. */
@@ -30,12 +33,46 @@ export interface EchoInfraConfig {
    * name no bus) work as they are. Turn off where several stages share an account and region.
    */
   defaultBusIngest: boolean;
+  /** Where the stage's alarms are sent (an email subscription each to the alarms topic); may be empty. */
+  alarmEmails: string[];
+  /** The outbox backlog alarm: the oldest row older than this many minutes. */
+  outboxAlarmMinutes: number;
+  /**
+   * Reserved concurrency of each agent function; undefined: none (the account's unreserved pool).
+   * Sized against what the database takes (agentConcurrencyBudget).
+   */
+  agentConcurrency: number | undefined;
 }
 
 /** The default model: small, on-demand, served in the Region itself (no inference profile). */
 export const DEFAULT_BEDROCK_MODEL = 'amazon.nova-micro-v1:0';
 
 type Context = (key: string) => unknown;
+
+/** The agents, one function each: what their reserved concurrency is multiplied by. */
+export const AGENT_COUNT = ROLES.length;
+/** Default reserved concurrency of an agent, when the database takes more. */
+export const DEFAULT_AGENT_CONCURRENCY = 20;
+/** The share of the database's connections the agents may hold together; the rest is for the other functions, rotation and people. */
+export const AGENT_CONNECTION_SHARE = 0.5;
+
+/**
+ * max_connections of Aurora Serverless v2 PostgreSQL at a capacity range: set from the memory of the
+ * maximum capacity (LEAST(DBInstanceClassMemory/9531392, 5000); 189 at 1 ACU, the documented value,
+ * taken per ACU here, which stays under the formula's value at every size), and at most 2,000 when
+ * the minimum is 0 or 0.5 ACU (Aurora User Guide, "Performance and scaling for Aurora Serverless v2",
+ * Maximum connections). Each concurrent agent invocation holds at most one: the Data API runs one
+ * statement, or one transaction, at a time for it.
+ */
+export function auroraMaxConnections(minCapacity: number, maxCapacity: number): number {
+  const byMemory = Math.min(Math.floor(189 * maxCapacity), 5000);
+  return minCapacity <= 0.5 ? Math.min(byMemory, 2000) : byMemory;
+}
+
+/** The connections the agents may hold together at a capacity range. */
+export function agentConcurrencyBudget(minCapacity: number, maxCapacity: number): number {
+  return Math.floor(auroraMaxConnections(minCapacity, maxCapacity) * AGENT_CONNECTION_SHARE);
+}
 
 class ContextError extends Error {
   constructor(key: string, problem: string) {
@@ -98,6 +135,14 @@ export function readConfig(ctx: Context): EchoInfraConfig {
   if (llm !== 'bedrock' && llm !== 'rules') throw new ContextError('llm', 'must be bedrock or rules');
   const minCapacity = num(ctx, 'dbMinCapacity', 0.5, 0, 256);
   const maxCapacity = num(ctx, 'dbMaxCapacity', production ? 16 : 4, Math.max(1, minCapacity), 256);
+  const alarmEmails = list(ctx, 'alarmEmail', []);
+  for (const email of alarmEmails) {
+    if (!/^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$/.test(email))
+      throw new ContextError(
+        'alarmEmail',
+        `must be an email address (or several, comma-separated), got "${email}"`,
+      );
+  }
   return {
     stage,
     localstack,
@@ -108,7 +153,7 @@ export function readConfig(ctx: Context): EchoInfraConfig {
     },
     deletionProtection: bool(ctx, 'deletionProtection', production),
     retainData: bool(ctx, 'retainData', production),
-    database: { minCapacity, maxCapacity },
+    database: { minCapacity, maxCapacity, reader: bool(ctx, 'dbReader', false) },
     cache: {
       nodeType: str(ctx, 'cacheNodeType', 'cache.t4g.micro'),
       replicas: num(ctx, 'cacheReplicas', production ? 1 : 0, 0, 5),
@@ -118,7 +163,41 @@ export function readConfig(ctx: Context): EchoInfraConfig {
     logLevel,
     catchUpMinutes: num(ctx, 'catchUpMinutes', 5, 1, 1440),
     defaultBusIngest: bool(ctx, 'defaultBusIngest', true),
+    alarmEmails,
+    outboxAlarmMinutes: num(ctx, 'outboxAlarmMinutes', 5, 1, 1440),
+    agentConcurrency: agentConcurrency(ctx, localstack, minCapacity, maxCapacity),
   };
+}
+
+/**
+ * `-c agentConcurrency=<n>` or `none`. By default each agent reserves the smaller of 20 and its ninth
+ * of the agents' connection budget; on LocalStack none (its sidecar PostgreSQL is no Aurora).
+ */
+function agentConcurrency(
+  ctx: Context,
+  localstack: boolean,
+  minCapacity: number,
+  maxCapacity: number,
+): number | undefined {
+  const raw = str(ctx, 'agentConcurrency', '');
+  if (raw === 'none') return undefined;
+  const budget = agentConcurrencyBudget(minCapacity, maxCapacity);
+  if (raw === '') {
+    if (localstack) return undefined;
+    return Math.max(1, Math.min(DEFAULT_AGENT_CONCURRENCY, Math.floor(budget / AGENT_COUNT)));
+  }
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 1000)
+    throw new ContextError(
+      'agentConcurrency',
+      `must be a whole number from 1 to 1000, or none, got "${raw}"`,
+    );
+  if (!localstack && value * AGENT_COUNT > budget)
+    throw new ContextError(
+      'agentConcurrency',
+      `${AGENT_COUNT} agents x ${value} = ${value * AGENT_COUNT} concurrent invocations, each holding up to one database connection, is more than the ${budget} the agents may hold (half of the ${auroraMaxConnections(minCapacity, maxCapacity)} connections Aurora takes at dbMinCapacity=${minCapacity}, dbMaxCapacity=${maxCapacity}): lower it to at most ${Math.floor(budget / AGENT_COUNT)}, or raise dbMaxCapacity`,
+    );
+  return value;
 }
 
 /** `senior_developer` -> `senior-developer`: file names, function and rule names. */

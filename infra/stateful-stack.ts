@@ -54,6 +54,7 @@ export class StatefulStack extends Stack {
       maxCapacity: config.database.maxCapacity,
       deletionProtection: config.deletionProtection,
       retainData: config.retainData,
+      reader: config.database.reader,
       logRetention: retention(config.logRetentionDays),
     });
     this.database = this.aurora;

@@ -46,6 +46,19 @@ export class StatelessStack extends Stack {
   readonly migration: SchemaMigration;
   readonly monitoring: Monitoring;
 
+  /** Every function of the stage (the CDK Provider's own framework function aside). */
+  get functions(): EchoFunction[] {
+    return [
+      ...this.agents.values(),
+      this.ingest,
+      this.sweeper,
+      this.deadlines,
+      this.workflows,
+      this.api,
+      this.migrate,
+    ];
+  }
+
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
     const { config, stateful } = props;
@@ -61,6 +74,8 @@ export class StatelessStack extends Stack {
     };
     const common = {
       stage,
+      // LocalStack's functions reach the PostgreSQL sidecar; AWS's, Aurora through the Data API.
+      sqlDriver: config.localstack ? ('node-postgres' as const) : ('rds-data' as const),
       logRetention,
       removalPolicy,
       logLevel: config.logLevel,
@@ -88,6 +103,7 @@ export class StatelessStack extends Stack {
         timeout: Duration.minutes(2),
         placement,
         asyncInvoke,
+        reservedConcurrency: config.agentConcurrency,
       });
       models.bindTo(agent);
       this.agents.set(role, agent);
@@ -180,7 +196,7 @@ export class StatelessStack extends Stack {
     const retry: TargetRetry = {
       retryAttempts: TARGET_RETRY_ATTEMPTS,
       maxEventAge: TARGET_MAX_EVENT_AGE,
-      deadLetterQueue: this.queues.events,
+      deadLetterQueue: this.queues.eventsForRules,
     };
     this.routing = new EventRouting(this, 'Routing', {
       stage,
@@ -221,6 +237,10 @@ export class StatelessStack extends Stack {
       removalPolicy,
     });
 
+    // Every function but the migration's own waits for the migration: new code never serves (nor is
+    // invoked by a rule, above) before the schema it needs.
+    for (const f of this.functions) if (f !== this.migrate) f.fn.node.addDependency(this.migration.resource);
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage,
       queues: new Map([
@@ -228,7 +248,15 @@ export class StatelessStack extends Stack {
         ['invoke-failures', this.queues.invocations],
       ]),
       agents: this.agents,
-      others: [this.ingest, this.sweeper, this.deadlines, this.workflows],
+      others: [this.ingest, this.sweeper, this.deadlines, this.workflows, this.api],
+      rest: this.functions.filter((f) => ![...this.agents.values()].includes(f)),
+      alarmEmails: config.alarmEmails,
+      outboxAlarmMinutes: config.outboxAlarmMinutes,
+      database: stateful.aurora
+        ? { clusterIdentifier: stateful.aurora.clusterIdentifier, maxCapacity: stateful.aurora.maxCapacity }
+        : undefined,
+      cache: stateful.cache ? { nodeIds: stateful.cache.nodeIds } : undefined,
+      removalPolicy,
     });
   }
 }

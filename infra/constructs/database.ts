@@ -7,6 +7,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { Binding, EchoFunction } from './echo-function.ts';
 import type { Network } from './network.ts';
@@ -31,17 +32,23 @@ export interface AuroraDatabaseProps {
   maxCapacity: number;
   deletionProtection: boolean;
   retainData: boolean;
+  /** A reader instance in another Availability Zone: a failover target, scaled with the writer. */
+  reader: boolean;
   logRetention: logs.RetentionDays;
 }
 
 export class AuroraDatabase extends Construct implements Binding {
   readonly cluster: rds.DatabaseCluster;
   readonly clusterArn: string;
+  /** `echo-<stage>`: the DBClusterIdentifier dimension of its metrics. */
+  readonly clusterIdentifier: string;
   readonly secretArn: string;
+  readonly maxCapacity: number;
 
   constructor(scope: Construct, id: string, props: AuroraDatabaseProps) {
     super(scope, id);
     const clusterIdentifier = `echo-${props.stage}`;
+    this.maxCapacity = props.maxCapacity;
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.network.vpc,
       securityGroupName: `echo-${props.stage}-database`,
@@ -59,6 +66,18 @@ export class AuroraDatabase extends Construct implements Binding {
       clusterIdentifier,
       engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_9 }),
       writer: rds.ClusterInstance.serverlessV2('writer', { autoMinorVersionUpgrade: true }),
+      // The Data API always uses the writer; a reader is what a failover promotes (in seconds, not
+      // the minutes of replacing a lone writer), so it scales with the writer to take its load.
+      ...(props.reader
+        ? {
+            readers: [
+              rds.ClusterInstance.serverlessV2('reader', {
+                autoMinorVersionUpgrade: true,
+                scaleWithWriter: true,
+              }),
+            ],
+          }
+        : {}),
       serverlessV2MinCapacity: props.minCapacity,
       serverlessV2MaxCapacity: props.maxCapacity,
       vpc: props.network.vpc,
@@ -95,7 +114,16 @@ export class AuroraDatabase extends Construct implements Binding {
     });
 
     this.clusterArn = this.cluster.clusterArn;
+    this.clusterIdentifier = clusterIdentifier;
     this.secretArn = this.cluster.secret!.secretArn;
+    // The cluster is retained with its data; so is the only credential it has. (The CDK leaves the
+    // generated secret at DeletionPolicy Delete whatever the cluster's.)
+    // (cluster.secret is the attachment; the secret itself is the cluster's child `Secret`.)
+    if (props.retainData) {
+      (this.cluster.node.findChild('Secret') as secretsmanager.Secret).applyRemovalPolicy(
+        RemovalPolicy.RETAIN,
+      );
+    }
 
     if (!props.deletionProtection) {
       Validations.of(this.cluster).acknowledge({

@@ -15,7 +15,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, serviceName } from '../../lambdas/core/metrics.ts';
-import { BUNDLING } from '../bundling.ts';
+import { BUNDLING, type LambdaSqlDriver, lambdaBundling } from '../bundling.ts';
 
 /** The repository's root: entries, the lock file and the bundling's working directory. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -44,10 +44,14 @@ export interface EchoFunctionProps {
   memorySize?: number;
   timeout?: Duration;
   placement?: FunctionPlacement | undefined;
+  /** The SQL driver the deployment uses: the only one its bundle carries. */
+  sqlDriver: LambdaSqlDriver;
   /** Settings every function of the deployment gets (e.g. the LocalStack endpoint). */
   environment?: Record<string, string>;
   /** Files the handler reads at run time, copied beside the bundle: [from (repo-relative), to]. */
   copyIntoBundle?: [string, string][];
+  /** Reserved concurrency: at most this many at once, and always this many available to it. */
+  reservedConcurrency?: number | undefined;
   /** For functions invoked asynchronously: the retries after an error, then this queue. */
   asyncInvoke?: { onFailure: sqs.IQueue; retryAttempts: number; maxEventAge: Duration };
 }
@@ -115,6 +119,7 @@ export class EchoFunction extends Construct {
     });
 
     const copies = props.copyIntoBundle ?? [];
+    const lambdaOnly = lambdaBundling(props.sqlDriver);
     this.fn = new NodejsFunction(this, 'Function', {
       functionName: this.functionName,
       description: props.description,
@@ -125,6 +130,9 @@ export class EchoFunction extends Construct {
       runtime: RUNTIME,
       architecture: ARCHITECTURE,
       memorySize: props.memorySize ?? 512,
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
       timeout: props.timeout ?? Duration.seconds(30),
       role: this.role,
       logGroup: this.logGroup,
@@ -162,6 +170,10 @@ export class EchoFunction extends Construct {
         sourcesContent: BUNDLING.sourcesContent,
         externalModules: [...BUNDLING.externalModules],
         banner: BUNDLING.banner,
+        define: lambdaOnly.define,
+        esbuildArgs: Object.fromEntries(
+          Object.entries(lambdaOnly.alias).map(([from, to]) => [`--alias:${from}`, to]),
+        ),
         ...(copies.length
           ? {
               commandHooks: {

@@ -25,6 +25,8 @@ export class CacheRealtime extends Construct implements Binding {
   readonly securityGroup: ec2.SecurityGroup;
   /** rediss://host:port (TLS). */
   readonly url: string;
+  /** The member clusters' ids (`<group>-001`, ...): the CacheClusterId dimension of their metrics. */
+  readonly nodeIds: string[];
 
   constructor(scope: Construct, id: string, props: CacheRealtimeProps) {
     super(scope, id);
@@ -45,8 +47,14 @@ export class CacheRealtime extends Construct implements Binding {
       subnetIds: props.network.vpc.selectSubnets(props.network.isolatedSubnets).subnetIds,
     });
     const multiAz = props.replicas > 0;
+    const replicationGroupId = `echo-${props.stage}`;
+    // ElastiCache names the member clusters of a replication group <group id>-001, -002, ...
+    this.nodeIds = Array.from(
+      { length: 1 + props.replicas },
+      (_, i) => `${replicationGroupId}-${String(i + 1).padStart(3, '0')}`,
+    );
     this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'Cache', {
-      replicationGroupId: `echo-${props.stage}`,
+      replicationGroupId,
       replicationGroupDescription: `ECHO ${props.stage}: real-time channel (pub/sub)`,
       engine: 'valkey',
       engineVersion: '8.0',

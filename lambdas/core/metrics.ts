@@ -42,25 +42,38 @@ export const METRICS = {
   /** Fan-out rows the relay or the sweeper published / left pending after a failure. */
   fanOutPublished: { name: 'FanOutPublished', unit: 'Count' },
   fanOutFailed: { name: 'FanOutFailed', unit: 'Count' },
+  /**
+   * Age of the oldest outbox row left after a sweep (0 when the outbox is empty), in seconds: a
+   * gauge the sweeper reports on every run. Rows live for milliseconds when fan-out works; an old
+   * one means EventBridge or Redis has been failing (the stage's alarm on it is in
+   * infra/constructs/monitoring.ts).
+   */
+  outboxOldestAge: { name: 'OutboxOldestAgeSeconds', unit: 'Seconds' },
 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS]['name'];
 
 /**
- * The metrics port: counters with at most one dimension. In Lambda, Powertools Metrics writes them
- * as CloudWatch embedded metric format; locally they are counted in memory (GET /health shows them).
+ * The metrics port: counters with at most one dimension, and gauges (a value as measured now). In
+ * Lambda, Powertools Metrics writes them as CloudWatch embedded metric format; locally they are
+ * kept in memory (GET /health shows them).
  */
 export interface Metrics {
   count(name: MetricName, value?: number, dimension?: { name: string; value: string }): void;
+  /** A measured value in seconds (the unit the metric names in METRICS). */
+  gauge(name: MetricName, seconds: number): void;
 }
 
-/** Counts in memory, keyed `Name` or `Name{dimension=value}`. */
+/** Counts in memory, keyed `Name` or `Name{dimension=value}`; a gauge keeps its last value. */
 export function createInMemoryMetrics(): Metrics & { snapshot(): Record<string, number> } {
   const counts = new Map<string, number>();
   return {
     count(name, value = 1, dimension) {
       const key = dimension ? `${name}{${dimension.name}=${dimension.value}}` : name;
       counts.set(key, (counts.get(key) ?? 0) + value);
+    },
+    gauge(name, seconds) {
+      counts.set(name, seconds);
     },
     snapshot: () => Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b))),
   };

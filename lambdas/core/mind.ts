@@ -7,7 +7,7 @@
  * shape, unless failures are configured as fatal. Structured answers are asked for with a JSON Schema
  * in the provider's own way and re-asked once when they do not fit it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type CallPurpose,
   type ChatMessage,

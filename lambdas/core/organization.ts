@@ -16,7 +16,7 @@
  *   participation / vote   recorded on the collaborative decision they belong to
  * Every reply carries metadata.inReplyTo.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseWith } from '../../events/validate.ts';
 import { type ActContext, type Behaviour, replyCommand, type ThinkContext } from './agent.ts';
 import { gatherContext, LOOP_EXCLUDED_TOOLS, requestText, systemPrompt } from './context.ts';

@@ -165,6 +165,18 @@ export async function sweep(deps: PipelineDeps, limit = 100): Promise<{ publishe
   return relay(deps, rows);
 }
 
+/**
+ * The age of the oldest outbox row still there, in seconds (0 when the outbox is empty), reported as
+ * the OutboxOldestAgeSeconds gauge: how far behind the fan-out is. The sweeper reports it after each
+ * sweep.
+ */
+export async function reportOutboxAge(deps: PipelineDeps): Promise<number> {
+  const oldest = await deps.store.oldestPendingFanOut();
+  const seconds = oldest ? Math.max(0, (deps.clock.now().getTime() - oldest.getTime()) / 1000) : 0;
+  deps.metrics?.gauge(METRICS.outboxOldestAge.name, seconds);
+  return seconds;
+}
+
 export function errorText(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);

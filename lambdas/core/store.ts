@@ -206,6 +206,8 @@ export interface Store extends StoreTx, WorkflowStore {
   /** Leaves rows pending with the error, to be retried after `retryAt`. */
   failFanOut(ids: readonly number[], error: string, retryAt: Date): Promise<void>;
   countPendingFanOut(): Promise<number>;
+  /** When the oldest outbox row still there was written; undefined when the outbox is empty. */
+  oldestPendingFanOut(): Promise<Date | undefined>;
 
   listDecisions(query: DecisionQuery): Promise<Decision[]>;
   listApprovals(status: HumanApproval['status'] | undefined, limit: number): Promise<HumanApproval[]>;

@@ -3,7 +3,7 @@
  * are optional). One conversion for every place a tool is described to the outside: the MCP
  * servers, the model's tools in the agent loop, the API's catalogue.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JsonSchema } from './llm.ts';
 
 const known = new WeakMap<z.ZodType, JsonSchema>();

@@ -9,7 +9,7 @@ import { parseConfig } from '../adapters/config.ts';
 import { type ApiDeps, handleApiRequest } from '../adapters/http/api.ts';
 import { dashboardResponse } from '../adapters/http/dashboard.ts';
 import { handleMcpHttp, isMcpPath } from '../adapters/mcp/streamable-http.ts';
-import { openSql } from '../adapters/sql/open.ts';
+import { openServerSql } from '../adapters/sql/open-server.ts';
 import type { SqlClient } from '../adapters/sql/port.ts';
 import { EchoError } from '../core/errors.ts';
 import { ROLES } from '../core/roles.ts';
@@ -113,7 +113,7 @@ function apiDeps(): Promise<ApiDeps> {
     .then((deps) => {
       const config = parseConfig();
       const open = () => {
-        probe ??= openSql(config.database).catch((error: unknown) => {
+        probe ??= openServerSql(config.database).catch((error: unknown) => {
           probe = undefined;
           throw error;
         });

@@ -9,8 +9,8 @@ import { uuidv7 } from '../adapters/ids.ts';
 import { openLlm } from '../adapters/llm/open.ts';
 import { createPowertoolsLogger } from '../adapters/log/powertools.logger.ts';
 import { createPowertoolsMetrics } from '../adapters/metrics/powertools.metrics.ts';
-import { createRedisPublisher } from '../adapters/realtime/ioredis.realtime.ts';
-import { openSql } from '../adapters/sql/open.ts';
+import { createRespPublisher } from '../adapters/realtime/resp.publisher.ts';
+import { openServerSql } from '../adapters/sql/open-server.ts';
 import { createSqlStore } from '../adapters/sql/store.ts';
 import { traceAwsClients } from '../adapters/tracing.ts';
 import type { AgentDeps } from '../core/agent.ts';
@@ -44,7 +44,7 @@ export async function buildDeps(config: Config): Promise<LambdaDeps> {
   if (!config.redisUrl)
     throw new ConfigError('REDIS_URL', 'is required outside the local runtime (the real-time channel)');
   traceAwsClients((client) => tracer.captureAWSv3Client(client as never) as typeof client);
-  const sql = await openSql(config.database);
+  const sql = await openServerSql(config.database);
   const logger = createPowertoolsLogger({ serviceName: serviceName(config.stage), level: config.logLevel });
   const metrics = createPowertoolsMetrics({
     namespace: METRICS_NAMESPACE,
@@ -61,7 +61,8 @@ export async function buildDeps(config: Config): Promise<LambdaDeps> {
       eventBusName: config.eventBusName,
       ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
     }),
-    realtime: createRedisPublisher(config.redisUrl, { prefix: config.redisPrefix }),
+    // PUBLISH on the wire protocol itself: ioredis is for the local runtime's subscribers.
+    realtime: createRespPublisher(config.redisUrl, { prefix: config.redisPrefix }),
     clock: systemClock,
     newId: uuidv7,
     logger,

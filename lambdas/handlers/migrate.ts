@@ -6,7 +6,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { parseConfig } from '../adapters/config.ts';
 import { migrate } from '../adapters/sql/migrate.ts';
-import { openSql } from '../adapters/sql/open.ts';
+import { openServerSql } from '../adapters/sql/open-server.ts';
 import type { SqlClient } from '../adapters/sql/port.ts';
 
 export interface MigrateResult {
@@ -35,5 +35,5 @@ export function createMigrateHandler(open: () => Promise<SqlClient>, physicalId:
 
 export const handler = (event: CloudFormationCustomResourceEvent): Promise<MigrateResult> => {
   const config = parseConfig();
-  return createMigrateHandler(() => openSql(config.database), `echo-${config.stage}-schema`)(event);
+  return createMigrateHandler(() => openServerSql(config.database), `echo-${config.stage}-schema`)(event);
 };

@@ -2,7 +2,7 @@
  * The workflow coordinator Lambda: triggered by the workflow rules (replies, decisions that moved)
  * and by a schedule (WorkflowTick: lost events, deadlines). A seam only: parse, then call the core.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MessagePostedSchema } from '../../events/message-posted.ts';
 import type { EventEnvelope } from '../adapters/bus/port.ts';
 import { ValidationError } from '../core/errors.ts';

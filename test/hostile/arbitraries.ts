@@ -7,7 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_ENTRY_BYTES } from '../../events/limits.ts';
 import { ForbiddenError, ValidationError } from '../../lambdas/core/errors.ts';
 import { PUBLIC_MESSAGE_TYPES } from '../../lambdas/core/ingest.ts';

@@ -2,7 +2,7 @@
  * `cdk synth` as a user runs it, offline and with no AWS credentials in the environment: the CLI,
  * cdk.json, the app, esbuild bundling every function, cdk-nag as a validation plugin. Then the
  * bundles themselves: each one loads as an ES module, and the migration's bundle carries the
- * migrations and (with DATABASE_URL) migrates a fresh database through its Lambda handler.
+ * migrations and (with DATABASE_URL) migrates a fresh database through its Lambda handler and the Data API.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS_DIR } from '../../infra/constructs/migration.ts';
+import { createDataApiRoute } from '../../lambdas/local/aws/data-api.ts';
+import { startLocalAwsEndpoint } from '../../lambdas/local/aws/server.ts';
 import { root } from '../support/cli.ts';
 import { createTestDatabase, requireService } from '../support/services.ts';
 
@@ -128,15 +130,30 @@ describe('npx cdk synth -c stage=dev, offline, no credentials', () => {
   });
 });
 
-describe.runIf(requireService('DATABASE_URL'))('the bundled migrate handler, on PostgreSQL', () => {
+describe.runIf(requireService('DATABASE_URL'))('the bundled migrate handler, through the Data API', () => {
   it('applies every migration on Create, none on Update, and nothing on Delete', async () => {
     const db = await createTestDatabase('echo_infra');
+    // As deployed on AWS: the Data API (the local route, over the test database) and the
+    // environment's credentials, which is all the bundle carries.
+    const dataApi = createDataApiRoute({ connectionString: db.url });
+    const endpoint = await startLocalAwsEndpoint({ port: 0, routes: [dataApi.route] });
     try {
       const invoke = async (event: Record<string, unknown>) => {
         const script = `const m = await import(${JSON.stringify(join(assetOf('echo-dev-migrate'), 'index.mjs'))});
           console.log(JSON.stringify(await m.handler(${JSON.stringify(event)})));`;
         const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
-          env: { ...offlineEnv(), DATABASE_URL: db.url, ECHO_STAGE: 'dev', ECHO_LOG_LEVEL: 'silent' },
+          env: {
+            ...offlineEnv(),
+            ECHO_DB_CLUSTER_ARN: 'arn:aws:rds:us-east-1:000000000000:cluster:echo-dev',
+            ECHO_DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:echo-dev',
+            ECHO_DB_NAME: new URL(db.url).pathname.slice(1),
+            ECHO_AWS_ENDPOINT: endpoint.url,
+            AWS_REGION: 'us-east-1',
+            AWS_ACCESS_KEY_ID: 'test',
+            AWS_SECRET_ACCESS_KEY: 'test',
+            ECHO_STAGE: 'dev',
+            ECHO_LOG_LEVEL: 'silent',
+          },
         });
         return JSON.parse(stdout.trim().split('\n').pop()!);
       };
@@ -171,6 +188,8 @@ describe.runIf(requireService('DATABASE_URL'))('the bundled migrate handler, on 
       const deleted = await invoke({ ...base, RequestType: 'Delete', PhysicalResourceId: 'echo-dev-schema' });
       expect(deleted.Data.AppliedCount).toBe(0);
     } finally {
+      await endpoint.close();
+      await dataApi.close();
       await db.drop();
     }
   });

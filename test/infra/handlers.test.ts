@@ -9,15 +9,22 @@ import { createInProcessPublisher } from '../../lambdas/adapters/bus/in-process.
 import type { ApiDeps } from '../../lambdas/adapters/http/api.ts';
 import { createJsonLogger } from '../../lambdas/adapters/log/json.logger.ts';
 import { createInProcessHub } from '../../lambdas/adapters/realtime/in-process.realtime.ts';
+import { migrate } from '../../lambdas/adapters/sql/migrate.ts';
+import { openServerSql } from '../../lambdas/adapters/sql/open-server.ts';
 import { openPglite } from '../../lambdas/adapters/sql/pglite.driver.ts';
 import type { SqlClient } from '../../lambdas/adapters/sql/port.ts';
 import { createSqlStore } from '../../lambdas/adapters/sql/store.ts';
 import { ConfigError } from '../../lambdas/core/errors.ts';
+import { createInMemoryMetrics, METRICS } from '../../lambdas/core/metrics.ts';
+import { postMessage } from '../../lambdas/core/pipeline.ts';
 import { ROLES } from '../../lambdas/core/roles.ts';
 import { createApiHandler, sqlHealth, toApiRequest } from '../../lambdas/handlers/api.ts';
 import { createMigrateHandler } from '../../lambdas/handlers/migrate.ts';
+import { createSweeperHandler } from '../../lambdas/handlers/sweeper.ts';
 import { LocalEventBus } from '../../lambdas/local/eventbridge/bus.ts';
 import { apiGatewayEvent } from '../support/api-gateway.ts';
+import { startDataApiServer } from '../support/data-api-server.ts';
+import { createTestDatabase, requireService } from '../support/services.ts';
 
 const event = apiGatewayEvent;
 
@@ -149,4 +156,117 @@ describe('the API Gateway handler', () => {
     expect(res.statusCode).toBe(503);
     expect(parse(res).error.message).toContain('REDIS_URL');
   });
+});
+
+describe('the sweeper Lambda handler', () => {
+  let sql: SqlClient;
+  beforeAll(async () => {
+    sql = openPglite();
+    await createMigrateHandler(
+      async () => ({ ...sql, close: async () => undefined }),
+      'x',
+    )({
+      RequestType: 'Create',
+    } as never);
+  }, 120_000);
+  afterAll(() => sql.close());
+
+  it('sweeps, then reports the age of the oldest outbox row left as OutboxOldestAgeSeconds (0 once it is empty)', async () => {
+    let now = new Date('2030-01-01T00:00:00Z');
+    let busUp = false;
+    const metrics = createInMemoryMetrics();
+    const deps = {
+      store: createSqlStore(sql),
+      bus: {
+        putEvents: async (entries: readonly unknown[]) =>
+          entries.map(() =>
+            busUp
+              ? { ok: true as const, eventId: randomUUID() }
+              : { ok: false as const, errorCode: 'InternalFailure', errorMessage: 'down' },
+          ),
+      },
+      realtime: { publish: async () => undefined, close: async () => undefined },
+      clock: { now: () => now },
+      newId: randomUUID,
+      logger: createJsonLogger({ service: 'test', level: 'silent' }),
+      metrics,
+    };
+    const handler = createSweeperHandler(async () => deps);
+    await postMessage(deps, {
+      to: 'cto',
+      from: 'human',
+      subject: 'Outbox age',
+      type: 'request',
+      content: {},
+      priority: 'normal',
+      metadata: {},
+    });
+
+    // EventBridge refused the entry: its row waits, written at the first `now`; 7 minutes later it is still there.
+    now = new Date(now.getTime() + 7 * 60_000);
+    const stuck = await handler();
+    expect(stuck).toMatchObject({ published: 0, failed: 1, oldestAgeSeconds: 420 });
+    expect(metrics.snapshot()[METRICS.outboxOldestAge.name]).toBe(420);
+
+    busUp = true;
+    now = new Date(now.getTime() + 10 * 60_000);
+    const drained = await handler();
+    expect(drained).toMatchObject({ published: 1, failed: 0, oldestAgeSeconds: 0 });
+    expect(metrics.snapshot()[METRICS.outboxOldestAge.name]).toBe(0);
+  });
+});
+
+describe('openServerSql, what the Lambdas open', () => {
+  it('refuses the embedded database, naming the variables that choose a server', async () => {
+    await expect(openServerSql({ kind: 'pglite' })).rejects.toThrow(
+      /ECHO_DB_CLUSTER_ARN: is required outside the local runtime \(or DATABASE_URL\)/,
+    );
+  });
+});
+
+describe.runIf(requireService('DATABASE_URL'))('the outbox age the sweeper reports, on every driver', () => {
+  it.each(['pglite', 'node-postgres', 'rds-data'] as const)(
+    '%s: the time of the oldest row, to the millisecond; none on an empty outbox',
+    async (driver) => {
+      const db = driver === 'pglite' ? undefined : await createTestDatabase();
+      const server =
+        driver === 'rds-data' ? await startDataApiServer({ connectionString: db!.url }) : undefined;
+      const sql =
+        driver === 'pglite'
+          ? openPglite()
+          : driver === 'node-postgres'
+            ? await openServerSql({ kind: 'node-postgres', url: db!.url })
+            : (await import('../../lambdas/adapters/sql/rds-data.driver.ts')).openRdsData({
+                resourceArn: 'arn:aws:rds:us-east-1:000000000000:cluster:echo-local',
+                secretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:echo-local',
+                database: 'echo',
+                region: 'us-east-1',
+                endpoint: server!.endpoint,
+                credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+              });
+      try {
+        await migrate(sql);
+        const store = createSqlStore(sql);
+        expect(await store.oldestPendingFanOut()).toBeUndefined();
+        const first = new Date('2030-01-01T00:00:00.123Z');
+        await store.insertEvent(
+          { target: 'realtime', payload: { channels: ['decisions:DecisionCreated'], data: { n: 1 } } },
+          first,
+          first,
+        );
+        const later = new Date('2030-01-01T00:05:00Z');
+        await store.insertEvent(
+          { target: 'realtime', payload: { channels: ['decisions:DecisionCreated'], data: { n: 2 } } },
+          later,
+          later,
+        );
+        expect((await store.oldestPendingFanOut())?.toISOString()).toBe(first.toISOString());
+      } finally {
+        await sql.close();
+        await server?.close();
+        await db?.drop();
+      }
+    },
+    60_000,
+  );
 });

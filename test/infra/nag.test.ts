@@ -9,6 +9,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { synth } from './synth.ts';
+import { PROD, VARIANTS } from './variants.ts';
 
 function findings(app: IConstruct): string[] {
   const report = new AwsSolutionsChecks(app).validateScope(app);
@@ -32,15 +33,6 @@ function acknowledged(app: IConstruct): Map<string, string[]> {
   }
   return out;
 }
-
-const PROD = 'prod (deletion protection, cache replica, data retained)';
-const VARIANTS: [string, Record<string, string>][] = [
-  ['dev', { stage: 'dev' }],
-  [PROD, { stage: 'prod' }],
-  ['localstack', { stage: 'dev', localstack: 'true' }],
-  ['a Bedrock inference profile', { stage: 'dev', bedrockModels: 'us.amazon.nova-lite-v1:0' }],
-  ['the rules engine only', { stage: 'dev', llm: 'rules', defaultBusIngest: 'false' }],
-];
 
 /** Each variant synthesized once for the file. */
 const apps = new Map<string, ReturnType<typeof synth>['app']>();

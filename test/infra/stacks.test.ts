@@ -15,6 +15,7 @@ import {
   WORKFLOW_RULES,
   WORKFLOW_TICK_DETAIL_TYPE,
 } from '../../lambdas/core/rules.ts';
+import { Resolver } from './policy-limits.ts';
 import { synth } from './synth.ts';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
@@ -279,6 +280,39 @@ describe('rules', () => {
         });
       }
     }
+  });
+
+  it("the events dead-letter queue admits EventBridge for this stage's rules in one statement, and every rule matches it", () => {
+    const [policy] = Object.values(stateless.findResources('AWS::SQS::QueuePolicy')).filter((p) =>
+      JSON.stringify(p.Properties.Queues).includes('EventsDlq'),
+    );
+    const statements = policy!.Properties.PolicyDocument.Statement;
+    // The TLS-only deny, and one allow (the CDK's own way is one per rule: 26, over SQS's 20).
+    expect(statements).toHaveLength(2);
+    const allow = statements.find((s: any) => s.Effect === 'Allow');
+    expect(allow).toMatchObject({
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+    });
+    const stack = { name: 'echo-dev-stateless', template: stateless.toJSON() as any };
+    const resolver = new Resolver([stack, { name: 'echo-dev-stateful', template: stateful.toJSON() as any }]);
+    const patterns = (resolver.resolve(stack, allow.Condition.ArnLike['aws:SourceArn']) as string[]).map(
+      (p) => new RegExp(`^${p.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`),
+    );
+    expect(patterns).toHaveLength(2);
+    for (const [id, rule] of Object.entries(rules)) {
+      const arn = resolver.arnOf(stack, id);
+      expect(
+        patterns.some((p) => p.test(arn)),
+        `${arn} (${rule.Properties.Name})`,
+      ).toBe(true);
+    }
+    // Not another stage's: echo-dev's patterns do not match the rules of a stage "prod".
+    expect(
+      patterns.some((p) =>
+        p.test(resolver.arnOf(stack, Object.keys(rules)[0]!).replace(/echo-dev/g, 'echo-prod')),
+      ),
+    ).toBe(false);
   });
 
   it('nothing is routed before the schema migration ran', () => {

@@ -16,6 +16,7 @@ import {
   createRedisSubscriber,
 } from '../../lambdas/adapters/realtime/ioredis.realtime.ts';
 import type { RealtimePublisher, RealtimeSubscriber } from '../../lambdas/adapters/realtime/port.ts';
+import { createRespPublisher } from '../../lambdas/adapters/realtime/resp.publisher.ts';
 import { type RealtimeLog, RealtimeUnavailableError } from '../../lambdas/adapters/realtime/shared.ts';
 import { ValidationError } from '../../lambdas/core/errors.ts';
 import { freePort, kill, startRedis } from '../support/processes.ts';
@@ -32,6 +33,15 @@ const adapters: Array<[name: string, enabled: boolean, make: (log: RealtimeLog) 
     hasRedis,
     (log) => ({
       publisher: createRedisPublisher(redisUrl!, { log }),
+      subscriber: createRedisSubscriber(redisUrl!, { log }),
+    }),
+  ],
+  [
+    // The Lambdas' publisher (PUBLISH on the wire protocol), heard by the ioredis subscriber.
+    'the RESP publisher',
+    hasRedis,
+    (log) => ({
+      publisher: createRespPublisher(redisUrl!),
       subscriber: createRedisSubscriber(redisUrl!, { log }),
     }),
   ],

@@ -5,7 +5,7 @@
  * moved forward makes deadlines pass.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Behaviour } from '../../lambdas/core/agent.ts';
 import { organization } from '../../lambdas/core/organization.ts';
 import { postMessage } from '../../lambdas/core/pipeline.ts';

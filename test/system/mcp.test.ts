@@ -12,7 +12,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { inProcessApi, organizationOverApi } from '../../lambdas/adapters/mcp/api.organization.ts';
 import { createRoleServer } from '../../lambdas/core/mcp/role-server.ts';
 import { REGISTRY } from '../../lambdas/core/org/registry.ts';

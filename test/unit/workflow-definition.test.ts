@@ -1,6 +1,6 @@
 /** The workflow language's rules, checked when a definition loads (never at run time). */
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { WORKFLOWS } from '../../lambdas/core/workflows/builtin/index.ts';
 import {
   allSteps,

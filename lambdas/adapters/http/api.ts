@@ -2,7 +2,7 @@
  * The HTTP API, independent of its host: the local runtime's Node server and the API Gateway
  * Lambda both turn their requests into an ApiRequest and send back the ApiResponse.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConflictError } from '../../core/decisions.ts';
 import {
   DatabaseUnavailableError,

@@ -1,5 +1,5 @@
 /** What every route shares: the request and response shapes, errors as JSON, query parsing. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_JSON_DEPTH } from '../../../events/limits.ts';
 import { assertStorableJson, fieldOf, unstorableText } from '../../../events/validate.ts';
 import { EchoError, ForbiddenError, ValidationError } from '../../core/errors.ts';

@@ -1,5 +1,5 @@
 /** The organization on the HTTP API: agents, decisions (with votes, chain, approval), human approvals. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { actInTransaction } from '../../core/agent.ts';
 import { DECISION_STATUSES, type DecisionView } from '../../core/decision-types.ts';
 import { openCollaborative, resolveByHuman } from '../../core/decisions.ts';

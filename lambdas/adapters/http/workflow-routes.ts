@@ -1,5 +1,5 @@
 /** Workflows on the HTTP API: the catalogue, and runs started, listed, read and cancelled. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { WORKFLOWS } from '../../core/workflows/builtin/index.ts';
 import { advance } from '../../core/workflows/coordinator.ts';

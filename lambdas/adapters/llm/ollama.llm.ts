@@ -3,7 +3,7 @@
  * `format: "json"`; usage is `prompt_eval_count` / `eval_count` (Ollama leaves the first out when
  * the prompt was cached: then it is estimated).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ChatOptions, ChatRequest, ChatResponse, Llm } from '../../core/llm.ts';
 import { chatResponse, postJson } from './shared.ts';
 

@@ -3,7 +3,7 @@
  * vLLM, llama.cpp's server, LM Studio, LiteLLM and Ollama's `/v1` all speak. JSON mode is
  * `response_format: { type: "json_object" }`; a 429's `Retry-After` travels on `LlmRateLimitedError`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ChatOptions, ChatRequest, ChatResponse, Llm } from '../../core/llm.ts';
 import { chatResponse, postJson } from './shared.ts';
 

@@ -2,7 +2,7 @@
  * What the LLM adapters share: the signal a call runs under, the mapping of HTTP and SDK failures to
  * the named LLM errors, one JSON POST over `fetch`, and the checks on an answer.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   type ChatOptions,
   type ChatRequest,

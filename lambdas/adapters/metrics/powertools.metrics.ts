@@ -1,8 +1,8 @@
 /**
  * Metrics in Lambda: Powertools Metrics, written as CloudWatch embedded metric format (EMF) on
  * stdout, namespace and service from POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_SERVICE_NAME.
- * Counts without a dimension are stored and flushed once per invocation; a dimensioned count is a
- * single metric of its own (its dimension set is `service` plus that one).
+ * Counts without a dimension, and gauges, are stored and flushed once per invocation; a dimensioned
+ * count is a single metric of its own (its dimension set is `service` plus that one).
  */
 import { MetricUnit, Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
 import type { Metrics } from '../../core/metrics.ts';
@@ -21,6 +21,9 @@ export function createPowertoolsMetrics(options: {
       const single = metrics.singleMetric();
       single.addDimension(dimension.name, dimension.value);
       single.addMetric(name, MetricUnit.Count, value);
+    },
+    gauge(name, seconds) {
+      metrics.addMetric(name, MetricUnit.Seconds, seconds);
     },
     flush() {
       metrics.publishStoredMetrics();

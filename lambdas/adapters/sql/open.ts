@@ -1,4 +1,8 @@
-/** Opens the SQL port on the driver a configuration names. */
+/**
+ * Opens the SQL port on the driver a configuration names: PGlite (the local runtime's embedded
+ * database), or a server's driver through `openServerSql` (open-server.ts, what a Lambda uses).
+ */
+import { openServerSql } from './open-server.ts';
 import type { SqlClient } from './port.ts';
 
 export type SqlConfig =
@@ -14,13 +18,8 @@ export type SqlConfig =
     };
 
 export async function openSql(config: SqlConfig): Promise<SqlClient> {
-  switch (config.kind) {
-    // Each driver is loaded when it is opened: a Lambda on the Data API never evaluates pg or PGlite.
-    case 'pglite':
-      return (await import('./pglite.driver.ts')).openPglite({ dataDir: config.dataDir });
-    case 'node-postgres':
-      return (await import('./node-postgres.driver.ts')).openNodePostgres({ url: config.url });
-    case 'rds-data':
-      return (await import('./rds-data.driver.ts')).openRdsData(config);
-  }
+  // Loaded when it is opened: nothing that runs on a server evaluates PGlite.
+  if (config.kind === 'pglite')
+    return (await import('./pglite.driver.ts')).openPglite({ dataDir: config.dataDir });
+  return openServerSql(config);
 }

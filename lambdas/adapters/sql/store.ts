@@ -363,5 +363,13 @@ export function createSqlStore(sql: SqlClient): Store {
       const { rows } = await sql.query(`SELECT count(*)::int AS n FROM outbox`);
       return rows[0]!.n as number;
     },
+
+    async oldestPendingFanOut() {
+      // The lowest id is the oldest row (ids are given in insertion order): the primary key's first entry.
+      const { rows } = await sql.query(
+        `SELECT (extract(epoch FROM created_at) * 1000)::float8 AS ms FROM outbox ORDER BY id LIMIT 1`,
+      );
+      return rows.length ? new Date(Number(rows[0]!.ms)) : undefined;
+    },
   });
 }

@@ -28,7 +28,7 @@ import {
   type ResourceTemplate,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseWith } from '../../../events/validate.ts';
 import type { Decision, DecisionView } from '../decision-types.ts';
 import { EchoError, ValidationError } from '../errors.ts';

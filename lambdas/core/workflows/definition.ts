@@ -15,7 +15,7 @@
  * Functions in a definition read the context only; they are evaluated once, when the step starts,
  * and what they chose is stored, so a run resumes the same way after a crash.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { EchoError } from '../errors.ts';
 import type { JsonObject, Priority } from '../messages.ts';
 import { REGISTRY } from '../org/registry.ts';

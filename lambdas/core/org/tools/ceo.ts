@@ -1,5 +1,5 @@
 /** The CEO's tools: strategy, budget allocation, collaborative decisions, overrides. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ROLES } from '../../roles.ts';
 import {
   allocationTool,

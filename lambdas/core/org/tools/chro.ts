@@ -1,5 +1,5 @@
 /** The CHRO's tools: hiring, performance, HR budget and issues, team health. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { allocationTool, Category, decisionTool, escalationTool, Ratio, replyTool, Title } from './kit.ts';
 import type { ToolDefinition } from './types.ts';
 

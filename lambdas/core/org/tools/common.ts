@@ -1,5 +1,5 @@
 /** The four tools every role has: one-shot and session consultation, and organizational memory. */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ToolDefinition } from './types.ts';
 
 const Prompt = z

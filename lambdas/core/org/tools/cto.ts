@@ -1,5 +1,5 @@
 /** The CTO's tools: technical proposals, infrastructure, engineering budget, architecture reviews. */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   allocationTool,
   decisionTool,

@@ -2,7 +2,7 @@
  * Shapes the roles' tools share, as factories: no role holds another's tool object. Money is
  * `budget_usd` (or `amount_usd` for allocations), a non-negative number.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JsonObject } from '../../messages.ts';
 import type { Role } from '../../roles.ts';
 import type { DecisionProposal, ToolDefinition } from './types.ts';

@@ -1,5 +1,5 @@
 /** The Operations Head's tools: vendors, processes, operations budget, metrics, resources. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { allocationTool, decisionTool, escalationTool, Ratio, replyTool, score, Title } from './kit.ts';
 import type { ToolDefinition } from './types.ts';
 

@@ -1,5 +1,5 @@
 /** The Product Manager's tools: prioritisation, requirements, product budget, feedback, releases. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { allocationTool, decisionTool, escalationTool, replyTool, score, Title } from './kit.ts';
 import type { ToolDefinition } from './types.ts';
 

@@ -1,5 +1,5 @@
 /** The Senior Architect's tools: system design, technical reviews, technology evaluation, scale, debt. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { decisionTool, escalationTool, interviewTool, replyTool, review, score, Title } from './kit.ts';
 import type { ToolDefinition } from './types.ts';
 

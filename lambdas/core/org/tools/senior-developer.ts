@@ -1,5 +1,5 @@
 /** The Senior Developer's tools: implementation, code review, refactoring, bug fixes, mentoring. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { decisionTool, escalationTool, replyTool, review, Title } from './kit.ts';
 import type { ToolDefinition } from './types.ts';
 

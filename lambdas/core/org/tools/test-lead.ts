@@ -1,5 +1,5 @@
 /** The Test Lead's tools: test strategy, coverage, bug severity, release quality gates, automation. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_CONFIDENCE, escalationTool, Ratio, replyTool, review, Title } from './kit.ts';
 import type { ToolDefinition } from './types.ts';
 

@@ -1,5 +1,5 @@
 /** Tools: each role's own catalogue, every input a zod schema validated on every call. */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { JsonObject } from '../../messages.ts';
 import type { Role, Sender } from '../../roles.ts';
 

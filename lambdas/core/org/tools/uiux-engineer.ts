@@ -1,5 +1,5 @@
 /** The UI/UX Engineer's tools: interfaces, research, design reviews, the design system, accessibility. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { decisionTool, escalationTool, replyTool, review, Title } from './kit.ts';
 import type { ToolDefinition } from './types.ts';
 

@@ -3,7 +3,7 @@
  * the CTO's approval when the feature is complex, the design, implementation and test plan in
  * parallel, the quality gate, then a release decision voted by PM, architect and test lead.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Money } from '../../org/tools/kit.ts';
 import { defineWorkflow } from '../definition.ts';
 

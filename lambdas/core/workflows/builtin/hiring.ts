@@ -3,7 +3,7 @@
  * pauses "waiting for qualified candidates" until a human resumes it; the CTO and the architect
  * interview in parallel; the CHRO decides the offer.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Money } from '../../org/tools/kit.ts';
 import { defineWorkflow } from '../definition.ts';
 

@@ -3,7 +3,7 @@
  * CTO decides the mitigation; the developer ships the fix; operations verifies; when customers
  * were affected, the CEO communicates.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineWorkflow } from '../definition.ts';
 
 const Input = z.object({

@@ -3,7 +3,7 @@
  * broadcasts it, each role self-selects, those who join vote, the CEO writes the synthesis, and
  * leadership hears the outcome.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_USD } from '../../org/tools/kit.ts';
 import { defineWorkflow } from '../definition.ts';
 

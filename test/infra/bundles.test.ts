@@ -1,0 +1,214 @@
+/**
+ * The Lambda bundles as a deployment builds them (infra/bundling.ts), without the CDK: what each one
+ * carries and what it must not, that the bundled code runs on the deployed path (the Data API,
+ * EventBridge and Redis, with the environment's credentials only), and the bench's account of an
+ * agent's bytes and load time. Sizes are asserted as what is in and out, never timings.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { build, type Metafile } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE_GOALS, measureBundles } from '../../bench/bundles.ts';
+import { BUNDLING, type LambdaSqlDriver, lambdaBundling } from '../../infra/bundling.ts';
+import { migrate } from '../../lambdas/adapters/sql/migrate.ts';
+import { openServerSql } from '../../lambdas/adapters/sql/open-server.ts';
+import { createSqlStore } from '../../lambdas/adapters/sql/store.ts';
+import { createDataApiRoute } from '../../lambdas/local/aws/data-api.ts';
+import { startLocalAwsEndpoint } from '../../lambdas/local/aws/server.ts';
+import { LocalEventBus } from '../../lambdas/local/eventbridge/bus.ts';
+import { eventBridgeRoute } from '../../lambdas/local/eventbridge/route.ts';
+import { root } from '../support/cli.ts';
+import { createTestDatabase, redisUrl, requireService } from '../support/services.ts';
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'echo-bundles-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function bundle(entry: string, driver: LambdaSqlDriver): Promise<{ file: string; inputs: string[] }> {
+  const file = join(dir, driver, entry.replaceAll('/', '_'), 'index.mjs');
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: [join(root, entry)],
+    bundle: true,
+    outfile: file,
+    format: BUNDLING.format,
+    target: BUNDLING.target,
+    platform: BUNDLING.platform,
+    mainFields: [...BUNDLING.mainFields],
+    minify: BUNDLING.minify,
+    sourcemap: BUNDLING.sourceMap,
+    sourcesContent: BUNDLING.sourcesContent,
+    banner: { js: BUNDLING.banner },
+    ...lambdaBundling(driver),
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const output = Object.values((result.metafile as Metafile).outputs).find((o) => o.entryPoint)!;
+  return { file, inputs: Object.keys(output.inputs) };
+}
+
+const has = (inputs: string[], re: RegExp) => inputs.some((i) => re.test(i));
+
+describe('what a Lambda bundle carries', () => {
+  let aws: string[];
+  let localstack: string[];
+  beforeAll(async () => {
+    aws = (await bundle('lambdas/handlers/agents/cto.ts', 'rds-data')).inputs;
+    localstack = (await bundle('lambdas/handlers/agents/cto.ts', 'node-postgres')).inputs;
+  }, 120_000);
+
+  it("no PGlite, no ioredis, no default credential chain, none of zod's locales but English", () => {
+    for (const inputs of [aws, localstack]) {
+      expect(has(inputs, /@electric-sql\/pglite/)).toBe(false);
+      expect(has(inputs, /node_modules\/ioredis\//)).toBe(false);
+      // (@smithy/credential-provider-imds stays: the SDK's defaults mode reads the Region from it.)
+      expect(
+        has(inputs, /@aws-sdk\/credential-provider-(node|ini|sso|process|web-identity|http|login)\//),
+      ).toBe(false);
+      // The STS, SSO and sign-in clients of the credential chain; SSO OIDC stays (the Bedrock client's token provider).
+      expect(has(inputs, /@aws-sdk\/nested-clients\/dist-es\/submodules\/(sts|sso|signin)\//)).toBe(false);
+      expect(inputs.filter((i) => /zod\/v4\/locales\/(?!en\.js|index\.js)/.test(i))).toEqual([]);
+      // What takes their place.
+      expect(has(inputs, /lambdas\/adapters\/aws-credentials\.lambda\.ts$/)).toBe(true);
+      expect(has(inputs, /lambdas\/adapters\/realtime\/resp\.publisher\.ts$/)).toBe(true);
+    }
+  });
+
+  it('on AWS the Data API driver and not pg; on LocalStack pg and not the Data API client', () => {
+    expect(has(aws, /rds-data\.driver\.ts$/)).toBe(true);
+    expect(has(aws, /node_modules\/pg(-[a-z]+)?\//)).toBe(false);
+    expect(has(localstack, /node-postgres\.driver\.ts$/)).toBe(true);
+    expect(has(localstack, /node_modules\/pg\//)).toBe(true);
+    expect(has(localstack, /@aws-sdk\/client-rds-data/)).toBe(false);
+  });
+});
+
+describe.runIf(requireService('DATABASE_URL') && requireService('REDIS_URL'))(
+  'the bundled sweeper, on the deployed path',
+  () => {
+    let db: Awaited<ReturnType<typeof createTestDatabase>>;
+    let endpoint: Awaited<ReturnType<typeof startLocalAwsEndpoint>>;
+    let dataApi: ReturnType<typeof createDataApiRoute>;
+    let sweeper: string;
+    const bus = new LocalEventBus({ onDeadLetter: () => {} });
+    const published: unknown[] = [];
+
+    beforeAll(async () => {
+      db = await createTestDatabase('echo_bundle');
+      const sql = await openServerSql({ kind: 'node-postgres', url: db.url });
+      await migrate(sql);
+      // A message whose fan-out never happened: its outbox rows wait for the sweeper.
+      await createSqlStore(sql).insertEvent(
+        {
+          target: 'eventbridge',
+          payload: { source: 'echo', detailType: 'DecisionCreated', detail: { n: 1 } },
+        },
+        new Date(Date.now() - 60_000),
+        new Date(Date.now() - 60_000),
+      );
+      await sql.close();
+      bus.addRule({
+        name: 'all',
+        pattern: { source: ['echo'] },
+        target: async (e) => void published.push(e),
+      });
+      dataApi = createDataApiRoute({ connectionString: db.url });
+      endpoint = await startLocalAwsEndpoint({ port: 0, routes: [eventBridgeRoute(bus), dataApi.route] });
+      sweeper = (await bundle('lambdas/handlers/sweeper.ts', 'rds-data')).file;
+    }, 120_000);
+    afterAll(async () => {
+      await endpoint?.close();
+      await dataApi?.close();
+      bus.close();
+      await db?.drop();
+    });
+
+    const invoke = (env: Record<string, string>) =>
+      run(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(sweeper)}); console.log(JSON.stringify(await m.handler({})));`,
+        ],
+        {
+          cwd: tmpdir(),
+          env: {
+            PATH: process.env.PATH ?? '',
+            AWS_REGION: 'us-east-1',
+            ECHO_STAGE: 'test',
+            ECHO_LOG_LEVEL: 'silent',
+            POWERTOOLS_SERVICE_NAME: 'echo-test',
+            ECHO_DB_CLUSTER_ARN: 'arn:aws:rds:us-east-1:000000000000:cluster:echo-test',
+            ECHO_DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:echo-test',
+            ECHO_DB_NAME: new URL(db.url).pathname.slice(1),
+            ECHO_AWS_ENDPOINT: endpoint.url,
+            REDIS_URL: redisUrl!,
+            ECHO_REDIS_PREFIX: `bundle-test-${randomUUID()}:`,
+            ...env,
+          },
+          timeout: 60_000,
+        },
+      );
+
+    it('with no credentials in the environment, fails naming AWS_ACCESS_KEY_ID', async () => {
+      const err = await invoke({}).then(
+        () => expect.unreachable('should fail'),
+        (e: { stderr: string }) => e,
+      );
+      expect(err.stderr).toMatch(/AWS_ACCESS_KEY_ID: is not set \(nor AWS_SECRET_ACCESS_KEY\)/);
+    });
+
+    it('with the credentials Lambda gives: reads the outbox through the Data API, publishes to EventBridge', async () => {
+      const { stdout } = await invoke({ AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+      const result = JSON.parse(stdout.trim().split('\n').pop()!);
+      expect(result).toEqual({ published: 1, failed: 0, oldestAgeSeconds: 0 });
+      expect(published).toEqual([
+        expect.objectContaining({ source: 'echo', 'detail-type': 'DecisionCreated' }),
+      ]);
+    });
+
+    it('refuses DATABASE_URL: the AWS bundle carries the Data API driver only', async () => {
+      const err = await invoke({
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        ECHO_DB_CLUSTER_ARN: '',
+        DATABASE_URL: db.url,
+      }).then(
+        () => expect.unreachable('should fail'),
+        (e: { stderr: string }) => e,
+      );
+      expect(err.stderr).toMatch(
+        /DATABASE_URL: selects a SQL driver this Lambda bundle does not carry: it was bundled with rds-data only/,
+      );
+    });
+  },
+);
+
+describe("npm run bench: what an agent's bytes and load time go to", () => {
+  it('bundles as deployed, measures, and accounts for the bytes by package and the load by what ran', async () => {
+    const result = await measureBundles({ runs: 1, only: ['agent-cto'] });
+    const [cto] = result.entries;
+    expect(cto).toMatchObject({ name: 'agent-cto', bytes: expect.any(Number), loadMs: expect.any(Number) });
+    expect(result.goal).toEqual(BUNDLE_GOALS);
+    expect(typeof result.met).toBe('boolean');
+    const b = result.breakdown!;
+    // Every byte of the bundle but esbuild's own glue is accounted for.
+    const accounted = b.bytes.reduce((n, x) => n + x.bytes, 0);
+    expect(accounted).toBeLessThanOrEqual(cto!.bytes);
+    expect(accounted).toBeGreaterThan(cto!.bytes * 0.95);
+    expect(b.bytes.map((x) => x.what)).toEqual(
+      expect.arrayContaining([
+        'zod',
+        'AWS SDK v3 (EventBridge, RDS Data, Bedrock Runtime clients)',
+        'project: lambdas/core',
+      ]),
+    );
+    expect(b.ms.map((x) => x.what)).toEqual(expect.arrayContaining(['V8: compiling the bundle']));
+    expect(b.ms.reduce((n, x) => n + x.share, 0)).toBeCloseTo(1, 1);
+  }, 300_000);
+});
