@@ -431,6 +431,22 @@ describe('stateful', () => {
     }
   });
 
+  it("only the stage's functions may put the events the system emits (source echo) on the bus", () => {
+    const [policy] = Object.values(stateful.findResources('AWS::Events::EventBusPolicy')) as Resource[];
+    expect(policy!.Properties.Statement).toMatchObject({
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'events:PutEvents',
+      Condition: { StringEquals: { 'events:source': 'echo' } },
+    });
+    const pattern = JSON.stringify(policy!.Properties.Statement.Condition.ArnNotLike['aws:PrincipalArn']);
+    expect(pattern).toContain(':role/echo-dev-stateless-*');
+    // every function that puts events has its role in that stack (CloudFormation names it after the stack)
+    const roles = stateless.findResources('AWS::IAM::Role');
+    for (const name of BOUND)
+      expect(roles[byName.get(name)![1].Properties.Role['Fn::GetAtt'][0]], name).toBeDefined();
+  });
+
   it('the bus echo-dev, archived for replay', () => {
     stateful.hasResourceProperties('AWS::Events::EventBus', { Name: 'echo-dev' });
     stateful.hasResourceProperties('AWS::Events::Archive', {
