@@ -138,7 +138,7 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       newId,
       logger,
       behaviour: withHandlerTimeout(
-        options.behaviour ?? organization({ mind: buildMind(config, logger) }),
+        options.behaviour ?? organization({ mind: buildMind(config, logger, { store, clock, newId }) }),
         config.handlerTimeoutMs,
       ),
     };

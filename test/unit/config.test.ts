@@ -15,6 +15,11 @@ describe('configuration', () => {
     });
   });
 
+  it('traces model calls with their request in full, or only its sha256 with ECHO_LLM_TRACE=hash', () => {
+    expect(parseConfig({}).llmTrace).toBe('full');
+    expect(parseConfig({ ECHO_LLM_TRACE: 'hash' }).llmTrace).toBe('hash');
+  });
+
   it('takes Postgres and Redis from DATABASE_URL and REDIS_URL', () => {
     const c = parseConfig({ DATABASE_URL: 'postgres://u@h:5432/d', REDIS_URL: 'redis://h:6379' });
     expect(c.database).toEqual({ kind: 'node-postgres', url: 'postgres://u@h:5432/d' });
@@ -45,6 +50,10 @@ describe('configuration', () => {
     [{ ECHO_LOG_LEVEL: 'loud' }, 'ECHO_LOG_LEVEL: must be one of debug, info, warn, error, silent'],
     [{ ECHO_REDIS_PREFIX: 'dev:*' }, 'ECHO_REDIS_PREFIX: must not hold glob characters'],
     [{ ECHO_REDIS_PREFIX: 'x'.repeat(101) }, 'ECHO_REDIS_PREFIX: must be at most 100 characters'],
+    [
+      { ECHO_LLM_TRACE: 'none' },
+      'ECHO_LLM_TRACE: must be full (the default: each model call\'s request is stored) or hash (only its sha256), got "none"',
+    ],
   ])('names the variable: %o', (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(message);
