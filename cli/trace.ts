@@ -27,7 +27,6 @@ interface DecisionTrace {
 }
 
 const time = (iso: string) => iso.slice(0, 19).replace('T', ' ');
-const short = (id: string) => id.slice(0, 8);
 const clip = (s: string, n: number) => {
   const flat = s.replace(/\s+/g, ' ').trim();
   return flat.length > n ? `${flat.slice(0, n - 1)}…` : flat;
@@ -107,12 +106,13 @@ function drawMessageTrace(t: MessageTrace): string {
     out.push('led to:');
     for (const r of replies)
       out.push(
-        `  ${time(r.createdAt)}  reply     ${short(r.id)}  ${r.from} → ${r.to}  ${r.type}  ${clip(r.subject, 60)}`,
+        `  ${time(r.createdAt)}  reply     ${r.id}  ${r.from} → ${r.to}  ${r.type}  ${clip(r.subject, 60)}`,
       );
     for (const d of decisions)
       out.push(
-        `  ${time(d.createdAt)}  decision  ${short(d.id)}  ${d.owner ?? '-'}  ${d.status}${d.budgetUsd === null ? '' : `  $${count(d.budgetUsd)}`}  ${clip(d.title, 60)}  (echoctl trace ${d.id} --decision)`,
+        `  ${time(d.createdAt)}  decision  ${d.id}  ${d.owner ?? '-'}  ${d.status}${d.budgetUsd === null ? '' : `  $${count(d.budgetUsd)}`}  ${clip(d.title, 60)}`,
       );
+    if (decisions.length) out.push(`  (a decision's own calls: echoctl trace <decision id> --decision)`);
   }
   return out.join('\n');
 }

@@ -152,10 +152,8 @@ describe.runIf(hasPostgres)('traces of model calls: the runtime, the HTTP API an
       '3 model calls · 3,200 tokens in · 350 out · $0.000492 · 1 fell back, 0 failed, 0 refused',
     );
     expect(out).toContain('led to:');
-    expect(out).toMatch(new RegExp(`reply\\s+${reply.id.slice(0, 8)}\\s+cto → human\\s+response`));
-    expect(out).toMatch(
-      new RegExp(`decision\\s+${decisionId.slice(0, 8)}\\s+cto\\s+approved\\s+\\$100,000\\s+${title}`),
-    );
+    expect(out).toMatch(new RegExp(`reply\\s+${reply.id}\\s+cto → human\\s+response`));
+    expect(out).toMatch(new RegExp(`decision\\s+${decisionId}\\s+cto\\s+approved\\s+\\$100,000\\s+${title}`));
     // calls are listed oldest first
     expect(out.indexOf(' answer ')).toBeLessThan(out.indexOf(' judge '));
     expect(out.indexOf(' judge ')).toBeLessThan(out.indexOf(' loop '));
