@@ -15,6 +15,7 @@ import { createJsonLogger } from '../../lambdas/adapters/log/json.logger.ts';
 import { migrate } from '../../lambdas/adapters/sql/migrate.ts';
 import { openSql } from '../../lambdas/adapters/sql/open.ts';
 import type { SqlClient } from '../../lambdas/adapters/sql/port.ts';
+import { openRdsData } from '../../lambdas/adapters/sql/rds-data.driver.ts';
 import { createSqlStore } from '../../lambdas/adapters/sql/store.ts';
 import {
   type ChatRequest,
@@ -24,7 +25,13 @@ import {
   TokenBudgetExceededError,
 } from '../../lambdas/core/llm.ts';
 import type { Store } from '../../lambdas/core/store.ts';
-import { assertDecisionBudget, type LlmCall, type LlmTraceMode } from '../../lambdas/core/traces.ts';
+import {
+  assertDecisionBudget,
+  type LlmCall,
+  type LlmCallRecord,
+  type LlmTraceMode,
+} from '../../lambdas/core/traces.ts';
+import { startDataApiServer } from '../support/data-api-server.ts';
 import { eventually } from '../support/eventually.ts';
 import { type ScriptedLlmServer, startScriptedLlmServer } from '../support/scripted-llm-servers.ts';
 import { createTestDatabase, requireService } from '../support/services.ts';
@@ -486,4 +493,93 @@ describe('with PGlite (one session), a call made inside a transaction is traced 
       await sql.close();
     }
   }, 120_000); // PGlite starts and migrates in WebAssembly: slow on a busy machine
+});
+
+describe.runIf(hasPostgres)('llm_calls through the SQL drivers of PostgreSQL', () => {
+  const record = (messageId: string, decisionId: string): LlmCallRecord => ({
+    id: randomUUID(),
+    at: new Date('2026-12-06T07:00:00.123Z'),
+    role: 'product_manager',
+    purpose: 'loop',
+    messageId,
+    decisionId,
+    provider: 'bedrock',
+    model: 'us.amazon.nova-lite-v1:0',
+    request: {
+      model: 'us.amazon.nova-lite-v1:0',
+      messages: [{ role: 'user', content: 'Ship it?' }],
+      maxTokens: 500,
+    },
+    requestHash: null,
+    response: '',
+    toolCalls: [{ id: 'tooluse_1', name: 'approve_product_requirement', arguments: { budget_usd: 120000 } }],
+    stopReason: 'tool_calls',
+    refusal: null,
+    tokensIn: 123_456,
+    tokensOut: 789,
+    latencyMs: 1834,
+    attempts: 3,
+    outcome: 'ok',
+    errorCode: null,
+    error: null,
+    costUsd: 0.0074967,
+  });
+
+  it.each(['node-postgres', 'rds-data'] as const)(
+    '%s: a call read back as it was recorded',
+    async (driver) => {
+      const db = await createTestDatabase();
+      const server =
+        driver === 'rds-data' ? await startDataApiServer({ connectionString: db.url }) : undefined;
+      const sql = server
+        ? openRdsData({
+            resourceArn: 'arn:aws:rds:us-east-1:000000000000:cluster:echo-local',
+            secretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:echo-local',
+            database: 'echo',
+            region: 'us-east-1',
+            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+            endpoint: server.endpoint,
+          })
+        : await openSql({ kind: 'node-postgres', url: db.url });
+      try {
+        await migrate(sql);
+        const store = createSqlStore(sql);
+        const messageId = randomUUID();
+        const decisionId = randomUUID();
+        const call = record(messageId, decisionId);
+        await store.recordLlmCall(call);
+        const hashed = {
+          ...record(messageId, decisionId),
+          request: null,
+          requestHash: 'ab'.repeat(32),
+          costUsd: null,
+        };
+        await store.recordLlmCall(hashed);
+        const { calls, totals } = await store.llmCalls({ messageId, limit: 10 });
+        expect(calls).toStrictEqual(
+          [
+            { ...call, at: '2026-12-06T07:00:00.123Z' },
+            { ...hashed, at: '2026-12-06T07:00:00.123Z' },
+          ].sort((a, b) => (a.id < b.id ? -1 : 1)),
+        );
+        expect(totals).toStrictEqual({
+          calls: 2,
+          tokensIn: 246_912,
+          tokensOut: 1578,
+          costUsd: 0.0074967,
+          unpricedCalls: 1,
+          outcomes: { ok: 2, refusal: 0, fallback: 0, error: 0 },
+        });
+        expect(await store.decisionTokensUsed(decisionId)).toBe(248_490);
+        // a row is the request or its hash, never both nor neither
+        await expect(
+          store.recordLlmCall({ ...call, id: randomUUID(), requestHash: 'ab'.repeat(32) }),
+        ).rejects.toMatchObject({ code: 'SqlError', sqlState: '23514' });
+      } finally {
+        await sql.close();
+        await server?.close();
+        await db.drop();
+      }
+    },
+  );
 });
