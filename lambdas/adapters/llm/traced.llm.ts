@@ -166,7 +166,6 @@ export function createTracedLlm(llm: Llm, options: TracedLlmOptions): Llm {
       });
     }
     const failure = 'error' in result ? result.error : state.fallback?.error;
-    const sent = storable(request) as unknown as Record<string, unknown>;
     return {
       id: started.id,
       at: started.at,
@@ -176,7 +175,7 @@ export function createTracedLlm(llm: Llm, options: TracedLlmOptions): Llm {
       decisionId: purpose?.decisionId ?? null,
       provider,
       model,
-      request: mode === 'full' ? sent : null,
+      request: mode === 'full' ? (storable(request) as unknown as Record<string, unknown>) : null,
       requestHash: mode === 'hash' ? createHash('sha256').update(canonicalJson(request)).digest('hex') : null,
       response: response ? storableText(response.text) : null,
       toolCalls: response ? (storable(response.toolCalls) as ToolCall[]) : [],
