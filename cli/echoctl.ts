@@ -13,6 +13,7 @@ import { ApiError, api, apiBaseUrl, createClient, humanClient, humanToken } from
 import { registerLogs } from './logs.ts';
 import { addMcpCommand } from './mcp.ts';
 import { runScenario, SCENARIOS } from './scenarios.ts';
+import { registerTrace } from './trace.ts';
 import { registerWatch } from './watch.ts';
 import { registerWorkflowCommands } from './workflows.ts';
 
@@ -282,6 +283,7 @@ addMcpCommand(program, base);
 registerWatch(program, base);
 registerWorkflowCommands(program, base);
 registerLogs(program);
+registerTrace(program, base);
 
 try {
   await program.parseAsync(process.argv);

@@ -19,6 +19,7 @@
  * duplicated, stuck or missed.
  */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -213,7 +214,15 @@ const injected = {
   duplicatedEvents: 0,
 };
 const stats = { handlerRuns: 0 };
-const organisation = organization({ mind: buildMind(config, logger) });
+const organisation = organization({
+  // every model call traced in the runtime's store (started below, before any message is handled)
+  mind: buildMind(config, logger, {
+    store: { recordLlmCall: (call) => rt.deps.store.recordLlmCall(call) },
+    clock: { now: () => new Date() },
+    newId: randomUUID,
+  }),
+  loop: config.loop,
+});
 const behaviour: Behaviour = {
   ...(organisation.think ? { think: organisation.think } : {}),
   act: async (ctx) => {

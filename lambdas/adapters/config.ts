@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../core/errors.ts';
 import type { Governance } from '../core/pipeline.ts';
+import { LLM_TRACE_MODES, type LlmTraceMode } from '../core/traces.ts';
 import type { LlmConfig } from './llm/open.ts';
 import type { LogLevel } from './log/json.logger.ts';
 import type { SqlConfig } from './sql/open.ts';
@@ -42,6 +43,8 @@ export interface Config {
   llmFailureFatal: boolean;
   /** Tokens the model may spend on one decision (its votes and self-selection) before the rules answer. */
   decisionTokenBudget: number;
+  /** How model calls keep their request in `llm_calls`: in full, or only its sha256. */
+  llmTrace: LlmTraceMode;
   /** The local human's token for approvals; absent: generated into `$ECHO_DATA_DIR/human-token`. */
   humanToken: string | undefined;
   /** How often the local scheduler closes collaborative decisions past their deadline. */
@@ -159,6 +162,17 @@ function bool(env: Env, name: string, yes: string, no: string): boolean {
   throw new ConfigError(name, `must be ${no} (the default) or ${yes}, got "${raw}"`);
 }
 
+function llmTraceMode(env: Env): LlmTraceMode {
+  const raw = env.ECHO_LLM_TRACE || 'full';
+  if (!LLM_TRACE_MODES.includes(raw as LlmTraceMode)) {
+    throw new ConfigError(
+      'ECHO_LLM_TRACE',
+      `must be full (the default: each model call's request is stored) or hash (only its sha256), got "${raw}"`,
+    );
+  }
+  return raw as LlmTraceMode;
+}
+
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 export function parseConfig(env: Env = process.env): Config {
@@ -216,6 +230,7 @@ export function parseConfig(env: Env = process.env): Config {
     llm: llmConfig(env, region),
     llmFailureFatal: bool(env, 'ECHO_LLM_FAILURE', 'fatal', 'fallback'),
     decisionTokenBudget: int(env, 'ECHO_LLM_DECISION_TOKEN_BUDGET', 50_000, 100, 10_000_000),
+    llmTrace: llmTraceMode(env),
     humanToken: env.ECHO_HUMAN_TOKEN || undefined,
     deadlineIntervalMs: int(env, 'ECHO_DEADLINE_INTERVAL_MS', 5000, 10, 3_600_000),
     handlerTimeoutMs: int(env, 'ECHO_HANDLER_TIMEOUT_MS', 120_000, 10, 900_000),

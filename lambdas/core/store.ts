@@ -15,6 +15,7 @@ import type {
 } from './decision-types.ts';
 import type { JsonObject, Message, MessageType, OutboxEntry, PostMessageCommand } from './messages.ts';
 import type { Address, Role, Sender } from './roles.ts';
+import type { LlmCallStore } from './traces.ts';
 import type { WorkflowStore, WorkflowStoreTx } from './workflows/types.ts';
 
 /** An outbox row still to publish, with the fan-out it stands for. */
@@ -172,7 +173,7 @@ export interface DecisionQuery {
   limit: number;
 }
 
-export interface Store extends StoreTx, WorkflowStore {
+export interface Store extends StoreTx, WorkflowStore, LlmCallStore {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /**
    * At most `limit` messages, and a page is cut by size too (what the Data API can answer): fewer than
@@ -213,4 +214,6 @@ export interface Store extends StoreTx, WorkflowStore {
   listApprovals(status: HumanApproval['status'] | undefined, limit: number): Promise<HumanApproval[]>;
   /** Collaborative decisions still voting whose deadline has passed. */
   dueDecisions(now: Date, limit: number): Promise<Decision[]>;
+  /** Decisions a message opened (as their request or their broadcast), oldest first. */
+  decisionsForMessage(messageId: string, limit: number): Promise<Decision[]>;
 }

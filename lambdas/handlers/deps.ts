@@ -7,6 +7,12 @@ import { createEventBridgePublisher } from '../adapters/bus/eventbridge.publishe
 import { type Config, parseConfig } from '../adapters/config.ts';
 import { uuidv7 } from '../adapters/ids.ts';
 import { openLlm } from '../adapters/llm/open.ts';
+import {
+  createTracedLlm,
+  type LlmCallTracer,
+  noteLlmEvent,
+  xrayLlmTracer,
+} from '../adapters/llm/traced.llm.ts';
 import { createPowertoolsLogger } from '../adapters/log/powertools.logger.ts';
 import { createPowertoolsMetrics } from '../adapters/metrics/powertools.metrics.ts';
 import { createRespPublisher } from '../adapters/realtime/resp.publisher.ts';
@@ -19,16 +25,37 @@ import { METRICS_NAMESPACE, serviceName } from '../core/metrics.ts';
 import { llmMind, type Mind, rulesMind } from '../core/mind.ts';
 import { organization } from '../core/organization.ts';
 import type { Logger } from '../core/pipeline.ts';
+import type { LlmCallStore } from '../core/traces.ts';
 
 export const systemClock = { now: () => new Date() };
 
-/** The agents' judgement: the rules engine, or the configured model with the rules as fallback. */
-export function buildMind(config: Config, logger: Logger): Mind {
+/** What recording every model call needs: where (`llm_calls`), time and ids, and X-Ray in AWS. */
+export interface MindTracing {
+  store: Pick<LlmCallStore, 'recordLlmCall'>;
+  clock: { now(): Date };
+  newId: () => string;
+  tracer?: LlmCallTracer | undefined;
+}
+
+/**
+ * The agents' judgement: the rules engine, or the configured model with the rules as fallback,
+ * every call of which is recorded in `llm_calls`, logged and (in AWS) traced.
+ */
+export function buildMind(config: Config, logger: Logger, tracing: MindTracing): Mind {
   if (config.llm.provider === 'rules') return rulesMind;
   const llm = openLlm(config.llm, {
-    onEvent: (event) => logger.debug('llm event', { ...event }),
+    onEvent: (event) => {
+      logger.debug('llm event', { ...event });
+      noteLlmEvent(event);
+    },
   });
-  return llmMind(llm, {
+  const traced = createTracedLlm(llm, {
+    ...tracing,
+    logger,
+    mode: config.llmTrace,
+    model: config.llm.model,
+  });
+  return llmMind(traced, {
     logger,
     fatal: config.llmFailureFatal,
     decisionTokenBudget: config.decisionTokenBudget,
@@ -50,12 +77,19 @@ export async function buildDeps(config: Config): Promise<LambdaDeps> {
     namespace: METRICS_NAMESPACE,
     serviceName: serviceName(config.stage),
   });
+  const store = createSqlStore(sql);
+  const mind = buildMind(config, logger, {
+    store,
+    clock: systemClock,
+    newId: uuidv7,
+    tracer: xrayLlmTracer(tracer),
+  });
   return {
     metrics,
     governance: config.governance,
     thinkMs: config.thinkMs,
     flushMetrics: () => metrics.flush(),
-    store: createSqlStore(sql),
+    store,
     bus: createEventBridgePublisher({
       region: config.region,
       eventBusName: config.eventBusName,
@@ -66,7 +100,7 @@ export async function buildDeps(config: Config): Promise<LambdaDeps> {
     clock: systemClock,
     newId: uuidv7,
     logger,
-    behaviour: organization({ mind: buildMind(config, logger), loop: config.loop }),
+    behaviour: organization({ mind, loop: config.loop }),
   };
 }
 

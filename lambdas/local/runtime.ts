@@ -142,7 +142,8 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       newId,
       logger,
       behaviour: withHandlerTimeout(
-        options.behaviour ?? organization({ mind: buildMind(config, logger), loop: config.loop }),
+        options.behaviour ??
+          organization({ mind: buildMind(config, logger, { store, clock, newId }), loop: config.loop }),
         config.handlerTimeoutMs,
       ),
     };

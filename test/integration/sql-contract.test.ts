@@ -338,6 +338,11 @@ describe.each(drivers.filter((d) => d.available))('SQL port contract: $name', (d
   if (driver.name === 'pglite')
     it('refuses a client statement inside a transaction instead of deadlocking', async () => {
       await expect(sql.transaction(() => sql.query('SELECT 1'))).rejects.toThrow(/tx executor/);
+      // SQLSTATE 25001 (active_sql_transaction): a caller may write it once the transaction ends
+      await expect(sql.transaction(() => sql.query('SELECT 1'))).rejects.toMatchObject({
+        code: 'SqlError',
+        sqlState: '25001',
+      });
     });
 });
 

@@ -15,6 +15,11 @@ describe('configuration', () => {
     });
   });
 
+  it('traces model calls with their request in full, or only its sha256 with ECHO_LLM_TRACE=hash', () => {
+    expect(parseConfig({}).llmTrace).toBe('full');
+    expect(parseConfig({ ECHO_LLM_TRACE: 'hash' }).llmTrace).toBe('hash');
+  });
+
   it('takes Postgres and Redis from DATABASE_URL and REDIS_URL', () => {
     const c = parseConfig({ DATABASE_URL: 'postgres://u@h:5432/d', REDIS_URL: 'redis://h:6379' });
     expect(c.database).toEqual({ kind: 'node-postgres', url: 'postgres://u@h:5432/d' });
@@ -64,6 +69,10 @@ describe('configuration', () => {
     [
       { ECHO_AWS_ACCESS_KEY_ID: 'AK ID', ECHO_AWS_SECRET_ACCESS_KEY: 's' },
       'ECHO_AWS_ACCESS_KEY_ID: must be 1 to 128 printable characters without spaces',
+    ],
+    [
+      { ECHO_LLM_TRACE: 'none' },
+      'ECHO_LLM_TRACE: must be full (the default: each model call\'s request is stored) or hash (only its sha256), got "none"',
     ],
   ])('names the variable: %o', (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);

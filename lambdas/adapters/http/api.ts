@@ -25,6 +25,7 @@ import {
   type Route,
 } from './http.ts';
 import { orgRoutes } from './org-routes.ts';
+import { traceRoutes } from './trace-routes.ts';
 import { workflowRoutes } from './workflow-routes.ts';
 
 export type { ApiDeps, ApiRequest, ApiResponse, Health, Principal } from './http.ts';
@@ -119,7 +120,9 @@ const routes: Route[] = [
 
 export async function handleApiRequest(deps: ApiDeps, req: ApiRequest): Promise<ApiResponse> {
   const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
-  const matching = [...routes, ...orgRoutes, ...workflowRoutes].filter((r) => r.pattern.test(path));
+  const matching = [...routes, ...orgRoutes, ...workflowRoutes, ...traceRoutes].filter((r) =>
+    r.pattern.test(path),
+  );
   const route = matching.find((r) => r.method === req.method);
   if (!route) {
     if (matching.length > 0) {

@@ -5,8 +5,15 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { PGlite, types } from '@electric-sql/pglite';
+import { SqlError } from '../../core/errors.ts';
 import { pgTypes, textParser } from './pg-types.ts';
-import type { QueryResult, Row, SqlClient, SqlParams } from './port.ts';
+import {
+  ACTIVE_SQL_TRANSACTION,
+  type QueryResult,
+  type Row,
+  type SqlClient,
+  type SqlParams,
+} from './port.ts';
 import { bindTyped, type Exec, serialQueue, sessionTransaction, toSqlFailure, typeParams } from './shared.ts';
 
 export interface PgliteOptions {
@@ -49,10 +56,13 @@ export function openPglite(options: PgliteOptions = {}): PgliteClient {
     }
   };
   // A statement sent through the client from inside a transaction would wait for the
-  // transaction forever: refuse it.
+  // transaction forever: refuse it (SQLSTATE 25001, active_sql_transaction).
   const outside = () => {
     if (inTransaction.getStore()?.open) {
-      throw new Error('inside transaction(), run statements through its tx executor, not the client');
+      throw new SqlError(
+        'inside transaction(), run statements through its tx executor, not the client',
+        ACTIVE_SQL_TRANSACTION,
+      );
     }
   };
 

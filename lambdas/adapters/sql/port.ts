@@ -20,6 +20,12 @@
  * Failures are named: DatabaseUnavailableError when the server cannot be reached,
  * SqlError (with the SQLSTATE, e.g. '23505' for a unique violation) when a statement fails.
  */
+/**
+ * SQLSTATE 25001 (active_sql_transaction): a one-session driver (PGlite) refuses a statement sent
+ * through the client while its transaction is open, rather than wait for it forever.
+ */
+export const ACTIVE_SQL_TRANSACTION = '25001';
+
 export type SqlParam =
   | string
   | number

@@ -22,6 +22,7 @@ import { withBatching } from './batching.ts';
 import { orgQueries, orgTxStatements, upsertAgentHealth } from './org.sql.ts';
 import type { Row, SqlClient, SqlExecutor } from './port.ts';
 import { insertedMessage, iso, isoOrNull, MESSAGE_COLUMNS, qualified, rowToMessage } from './rows.ts';
+import { traceQueries } from './traces.sql.ts';
 import { workflowQueries, workflowTxStatements } from './workflows.sql.ts';
 
 function rowToDelivery(r: Row): Delivery {
@@ -193,6 +194,7 @@ export function createSqlStore(sql: SqlClient): Store {
     ...txStatements(sql),
     ...orgQueries(sql),
     ...workflowQueries(sql),
+    ...traceQueries(sql),
 
     transaction: (fn) => sql.transaction((tx) => fn(txStatements(tx))),
 

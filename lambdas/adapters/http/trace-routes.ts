@@ -1,0 +1,50 @@
+/**
+ * Model calls on the HTTP API: every call made for a message (and what the message led to: the
+ * replies to it, the decisions it opened) or for a decision, oldest first, with their totals.
+ */
+import { z } from 'zod';
+import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import { json, LimitQuery, parseQuery, type Route } from './http.ts';
+
+function uuidParam(params: Record<string, string>, what: string): string {
+  const parsed = z.uuid().safeParse(params.id);
+  if (!parsed.success) throw new ValidationError('id', `id: must be a ${what} id (uuid)`);
+  return parsed.data;
+}
+
+export const traceRoutes: Route[] = [
+  {
+    method: 'GET',
+    pattern: /^\/messages\/(?<id>[^/]+)\/trace$/,
+    handler: async (deps, req, params) => {
+      const id = uuidParam(params, 'message');
+      const { limit } = parseQuery(LimitQuery, req.query);
+      const message = await deps.store.getMessage(id);
+      if (!message) throw new NotFoundError('message', id);
+      const [{ calls, totals }, replies, decisions] = await Promise.all([
+        deps.store.llmCalls({ messageId: id, limit }),
+        deps.store.listMessages({ inReplyTo: id, limit }),
+        deps.store.decisionsForMessage(id, limit),
+      ]);
+      return json(200, {
+        message,
+        calls,
+        totals,
+        truncated: totals.calls > calls.length,
+        ledTo: { replies: replies.reverse(), decisions },
+      });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/decisions\/(?<id>[^/]+)\/trace$/,
+    handler: async (deps, req, params) => {
+      const id = uuidParam(params, 'decision');
+      const { limit } = parseQuery(LimitQuery, req.query);
+      const decision = await deps.store.getDecision(id);
+      if (!decision) throw new NotFoundError('decision', id);
+      const { calls, totals } = await deps.store.llmCalls({ decisionId: id, limit });
+      return json(200, { decision, calls, totals, truncated: totals.calls > calls.length });
+    },
+  },
+];
