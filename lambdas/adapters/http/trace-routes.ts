@@ -2,7 +2,7 @@
  * Model calls on the HTTP API: every call made for a message (and what the message led to: the
  * replies to it, the decisions it opened) or for a decision, oldest first, with their totals.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { json, LimitQuery, parseQuery, type Route } from './http.ts';
 
