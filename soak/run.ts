@@ -217,7 +217,10 @@ const stats = { handlerRuns: 0 };
 const organisation = organization({
   // every model call traced in the runtime's store (started below, before any message is handled)
   mind: buildMind(config, logger, {
-    store: { recordLlmCall: (call) => rt.deps.store.recordLlmCall(call) },
+    store: {
+      recordLlmCall: (call) => rt.deps.store.recordLlmCall(call),
+      decisionTokensUsed: (id) => rt.deps.store.decisionTokensUsed(id),
+    },
     clock: { now: () => new Date() },
     newId: randomUUID,
   }),

@@ -37,6 +37,7 @@ import { type Synthesis, type SynthesisInput, synthesize } from './org/synthesis
 import type { DecisionProposal } from './org/tools/types.ts';
 import type { Logger } from './pipeline.ts';
 import type { Role } from './roles.ts';
+import { assertDecisionBudget } from './traces.ts';
 
 export interface VoteJudgement {
   vote: 'approve' | 'reject' | 'abstain';
@@ -231,9 +232,16 @@ export function llmMind(
     decisionTokenBudget?: number;
     /** The system prompt of a role for one-shot questions (the loop builds its own). */
     persona?: (role: Role) => string;
+    /**
+     * The tokens a decision's model calls have used, from their record (the database): the budget is
+     * one for every process. Absent: kept in this process.
+     */
+    tokensUsed?: (decisionId: string) => Promise<number>;
   },
 ): Mind {
-  const ledger = new TokenLedger(options.decisionTokenBudget ?? DEFAULT_DECISION_TOKEN_BUDGET);
+  const budget = options.decisionTokenBudget ?? DEFAULT_DECISION_TOKEN_BUDGET;
+  const ledger = new TokenLedger(budget);
+  const tokensUsed = options.tokensUsed;
   const persona =
     options.persona ??
     ((role: Role) => {
@@ -255,19 +263,18 @@ export function llmMind(
       maxTokens: def.llm.maxTokens,
       ...request,
     };
-    if (purpose.decisionId) ledger.assertAvailable(purpose.decisionId, estimateRequestTokens(full));
+    if (purpose.decisionId) {
+      const estimate = estimateRequestTokens(full);
+      if (tokensUsed)
+        await assertDecisionBudget({ decisionTokensUsed: tokensUsed }, purpose.decisionId, estimate, budget);
+      else ledger.assertAvailable(purpose.decisionId, estimate);
+    }
+    // (each call is logged and recorded by the traced Llm: lambdas/adapters/llm/traced.llm.ts)
     const response = await llm.chat(full, {
       purpose,
       ...((timeoutMs ?? options.timeoutMs) ? { timeoutMs: timeoutMs ?? options.timeoutMs } : {}),
     });
-    if (purpose.decisionId) ledger.charge(purpose.decisionId, response.usage);
-    options.logger.info('llm call', {
-      role,
-      purpose: purpose.purpose,
-      provider: response.provider,
-      model: response.model,
-      ...response.usage,
-    });
+    if (purpose.decisionId && !tokensUsed) ledger.charge(purpose.decisionId, response.usage);
     if (response.provider === 'rules' && llm.provider !== 'rules')
       throw new Error(`${llm.provider} failed; its rules fallback answered`);
     return response;

@@ -31,7 +31,7 @@ export const systemClock = { now: () => new Date() };
 
 /** What recording every model call needs: where (`llm_calls`), time and ids, and X-Ray in AWS. */
 export interface MindTracing {
-  store: Pick<LlmCallStore, 'recordLlmCall'>;
+  store: Pick<LlmCallStore, 'recordLlmCall' | 'decisionTokensUsed'>;
   clock: { now(): Date };
   newId: () => string;
   tracer?: LlmCallTracer | undefined;
@@ -59,6 +59,7 @@ export function buildMind(config: Config, logger: Logger, tracing: MindTracing):
     logger,
     fatal: config.llmFailureFatal,
     decisionTokenBudget: config.decisionTokenBudget,
+    tokensUsed: (decisionId) => tracing.store.decisionTokensUsed(decisionId),
   });
 }
 
