@@ -712,10 +712,10 @@ export function organization(options: OrganizationOptions = {}): Behaviour {
       to: 'ceo',
       type: 'request',
       subject: 'assign_lead',
+      // about the broadcast, not an answer to it (every recipient answered it, with its verdict)
       content: { broadcastId: message.id, subject: message.subject, declined: mine.map((v) => v.role) },
       priority: message.priority,
-      metadata: {},
-      inReplyTo: message.id,
+      metadata: { broadcastId: message.id },
       idempotencyKey: `assign-lead:${message.id}`,
     });
   }
@@ -736,7 +736,8 @@ export function organization(options: OrganizationOptions = {}): Behaviour {
       },
       priority: broadcast.priority,
       metadata: {},
-      inReplyTo: broadcast.id,
+      // in the thread of the CEO's assignment: the CEO answered the broadcast once, with its verdict
+      inReplyTo: ctx.message.id,
     });
     await ctx.post({
       from: 'ceo',
