@@ -633,7 +633,7 @@ const entries: Record<Role, Entry> = {
         watches: ['revenue', 'arr', 'mrr'],
       },
       toolCues: {
-        prioritize_feature: ['prioritize', 'priority', 'rice', 'reach', 'impact', 'effort', 'rank'],
+        prioritize_feature: ['prioritize', 'rice', 'reach', 'impact', 'effort', 'rank'],
         approve_product_requirement: [
           'requirement',
           'feature request',

@@ -14,6 +14,9 @@ export interface Word {
   stem: string;
   /** Index of the sentence it belongs to. */
   sentence: number;
+  /** Where it stands in the text as `words` read it (NFKC-normalized): [start, end). */
+  start: number;
+  end: number;
 }
 
 /** Words whose derived form must not meet another word ("production" is not "product"). */
@@ -98,21 +101,23 @@ export function stem(word: string): string {
 const TOKEN =
   /(-?\d+(?:[.,]\d+)*\s?%)|((?:[\p{Script=Latin}\p{N}]+)(?:['’][\p{Script=Latin}]+)?)|([.;!?]*\n+|[.;!?]+(?=\s|$))/gu;
 
-/** The words of a text with their stems and sentences, in order. */
+/** The words of a text with their stems and sentences, in order; positions index `text.normalize('NFKC')`. */
 export function words(text: string): Word[] {
   const out: Word[] = [];
   let sentence = 0;
-  for (const m of text.normalize('NFKC').toLowerCase().matchAll(TOKEN)) {
+  for (const m of text.normalize('NFKC').matchAll(TOKEN)) {
     if (m[3]) {
       sentence++;
       continue;
     }
+    const start = m.index;
+    const end = start + m[0].length;
     if (m[1]) {
-      out.push({ raw: m[1], stem: '%', sentence });
+      out.push({ raw: m[1].toLowerCase(), stem: '%', sentence, start, end });
       continue;
     }
-    const raw = m[2]!.replace(/['’]s$/, '');
-    out.push({ raw, stem: raw === 'percent' ? '%' : stem(raw), sentence });
+    const raw = m[2]!.toLowerCase().replace(/['’]s$/, '');
+    out.push({ raw, stem: raw === 'percent' ? '%' : stem(raw), sentence, start, end });
   }
   return out;
 }
