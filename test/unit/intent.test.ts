@@ -377,6 +377,28 @@ describe('planToolCall: no tool', () => {
     expect(planToolCall('cto', 'Hire 3 backend engineers for $450k', {})).toMatchObject({ kind: 'none' });
   });
 
+  it('hostile text (long runs of digits, separators, amounts, names, spaces) is read, not crawled', () => {
+    // each would take seconds or minutes with a pattern that backtracks; here the file's timeout bounds them
+    for (const unit of [
+      '1',
+      '1,',
+      '1.',
+      '$1 ',
+      'budget ',
+      ' ',
+      '5% ',
+      'Datadog ',
+      'offer to ',
+      'move a ',
+      'reach: ',
+    ])
+      for (const role of ['chro', 'operations_head'] as Role[]) {
+        const text = unit.repeat(Math.ceil(20_000 / unit.length));
+        expect(['call', 'incomplete', 'none'], unit).toContain(planToolCall(role, text, { text }).kind);
+        expect(typeof answerFreeText(role, text.slice(0, 500), { text }).answer).toBe('string');
+      }
+  });
+
   it('a huge request is read in bounded time and size', () => {
     const content = {
       text: `Adopt PostgreSQL for $100k. ${'filler words and numbers 12 34. '.repeat(5000)}`,

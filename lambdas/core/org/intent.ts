@@ -80,9 +80,10 @@ const SCALE: Record<string, number> = {
   tn: 1e12,
   trillion: 1e12,
 };
-const NUM = String.raw`(\d(?:[\d,.]*\d)?)(?![\d,.]*\d)`;
+/** A number with its separators, taken whole (a lookahead and a back-reference: no backtracking into it). */
+const NUM = String.raw`(?<![\d,.])(?=(?<n>\d(?:[\d,.]*\d)?))\k<n>`;
 const MULT = String.raw`(?:(k|mm|mn|m|bn|b|tn|t)\b|\s?(thousand|million|billion|trillion)\b)?`;
-const MINUS = String.raw`(-|−|\bminus\s+)?`;
+const MINUS = String.raw`(-|−|\bminus\s{1,3})?`;
 const OTHER_CODES = 'EUR|GBP|JPY|CHF|INR|CAD|AUD|NZD|CNY|RMB|SEK|NOK|DKK|PLN|BRL|MXN|ZAR|SGD|HKD|KRW';
 const NOT_A_UNIT = String.raw`(?!\s?(?:%|percent\b|months?\b|years?\b|weeks?\b|days?\b|hours?\b|people\b|engineers?\b|users?\b|x\b|€|£|¥))`;
 
@@ -112,7 +113,7 @@ const AMOUNT_FORMS: { re: RegExp; currency: (m: RegExpExecArray) => string }[] =
   },
   {
     re: new RegExp(
-      String.raw`\b(?:budget(?:ed)?|costs?|costing|amount|spend(?:ing)?|price|funding|allocation|worth)\b(?:\s+(?:of|is|at|to|around|about|approximately|up\s+to)\b|\s*[:=])*\s*${MINUS}${NUM}${MULT}${NOT_A_UNIT}`,
+      String.raw`\b(?:budget(?:ed)?|costs?|costing|amount|spend(?:ing)?|price|funding|allocation|worth)\b(?:\s{1,3}(?:of|is|at|to|around|about|approximately|up\s{1,3}to)\b|\s{0,3}[:=]){0,3}\s{0,3}${MINUS}${NUM}${MULT}${NOT_A_UNIT}`,
       'giu',
     ),
     currency: () => 'USD',
@@ -138,13 +139,16 @@ class AmbiguousNumber {
   ) {}
 }
 
-/** Every amount of money the text names, in order. */
+/** More amounts than this in one request are not read further (two are already too many to choose from). */
+const MAX_MENTIONS = 50;
+
+/** Every amount of money the text names, in order (at most MAX_MENTIONS of each form). */
 export function amountMentions(text: string): (AmountMention | AmbiguousNumber)[] {
   const found: { m: RegExpExecArray; currency: string }[] = [];
   const taken: [number, number][] = [];
   for (const form of AMOUNT_FORMS) {
     form.re.lastIndex = 0;
-    for (let m = form.re.exec(text); m; m = form.re.exec(text)) {
+    for (let m = form.re.exec(text), n = 0; m && n < MAX_MENTIONS; m = form.re.exec(text), n++) {
       const [s, e] = [m.index, m.index + m[0].length];
       if (taken.some(([a, b]) => s < b && a < e)) continue;
       taken.push([s, e]);
@@ -639,7 +643,7 @@ function titleOf(r: Reading, toolVerbs: Set<string>, fallback: string): string |
   let source = r.subject;
   let spans = r.spans.filter(([s]) => s < r.subject.length);
   if (!source.trim()) {
-    source = fallback.normalize('NFKC');
+    source = spaced(fallback).replace(/\n/g, ' ');
     spans = amountMentions(source).map((m) => [m.start, m.end]);
   }
   {
@@ -730,6 +734,13 @@ function contentLines(content: JsonObject, known: Set<string>): string {
   return lines.join('\n');
 }
 
+/** NFKC, and every run of spaces one space, every run of line breaks one break: the patterns then never crawl. */
+const spaced = (text: string) =>
+  text
+    .normalize('NFKC')
+    .replace(/[^\S\n]+/g, ' ')
+    .replace(/\s*\n\s*/g, '\n');
+
 const TITLE_FALLBACK_KEYS = [
   'title',
   'request',
@@ -796,8 +807,8 @@ function candidates(role: Role, ws: Word[], subject: string): Candidate[] {
  */
 export function planToolCall(role: Role, subject: string, content: JsonObject): ToolPlan {
   const def = REGISTRY[role];
-  const subjectText = (subject ?? '').normalize('NFKC').slice(0, 1000);
-  const roughText = `${subjectText}\n${contentLines(content, new Set())}`.slice(0, MAX_REQUEST_TEXT);
+  const subjectText = spaced(subject ?? '').slice(0, 1000);
+  const roughText = spaced(`${subjectText}\n${contentLines(content, new Set())}`).slice(0, MAX_REQUEST_TEXT);
   const roughWords = words(roughText);
   const ranked = candidates(role, roughWords, subjectText);
   const top = ranked[0];
@@ -820,7 +831,7 @@ export function planToolCall(role: Role, subject: string, content: JsonObject): 
   const schema = schemaOf(tool);
   const props = schema.properties;
   const known = new Set(Object.keys(props));
-  const text = `${subjectText}\n${contentLines(content, known)}`.slice(0, MAX_REQUEST_TEXT);
+  const text = spaced(`${subjectText}\n${contentLines(content, known)}`).slice(0, MAX_REQUEST_TEXT);
   const r: Reading = { subject: subjectText, text, words: words(text), spans: [] };
   const input: JsonObject = {};
   const needs: Need[] = [];

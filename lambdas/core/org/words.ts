@@ -97,26 +97,30 @@ export function stem(word: string): string {
   return w;
 }
 
-/** A percentage ("12%", "12.5 %", "-3%"), a word of Latin letters or digits, or a sentence break. */
+/**
+ * A percentage ("12%", "12.5 %", "-3%"; its number taken whole, so a long run of digits is read
+ * once), a word of Latin letters or digits, or a sentence break.
+ */
 const TOKEN =
-  /(-?\d+(?:[.,]\d+)*\s?%)|((?:[\p{Script=Latin}\p{N}]+)(?:['’][\p{Script=Latin}]+)?)|([.;!?]*\n+|[.;!?]+(?=\s|$))/gu;
+  /(?<pct>-?(?<![\d.,])(?=(?<num>\d+(?:[.,]\d+)*))\k<num>\s?%)|(?<word>[\p{Script=Latin}\p{N}]+(?:['’][\p{Script=Latin}]+)?)|(?<brk>[.;!?]*\n+|[.;!?]+(?=\s|$))/gu;
 
 /** The words of a text with their stems and sentences, in order; positions index `text.normalize('NFKC')`. */
 export function words(text: string): Word[] {
   const out: Word[] = [];
   let sentence = 0;
   for (const m of text.normalize('NFKC').matchAll(TOKEN)) {
-    if (m[3]) {
+    const g = m.groups!;
+    if (g.brk) {
       sentence++;
       continue;
     }
     const start = m.index;
     const end = start + m[0].length;
-    if (m[1]) {
-      out.push({ raw: m[1].toLowerCase(), stem: '%', sentence, start, end });
+    if (g.pct) {
+      out.push({ raw: g.pct.toLowerCase(), stem: '%', sentence, start, end });
       continue;
     }
-    const raw = m[2]!.toLowerCase().replace(/['’]s$/, '');
+    const raw = g.word!.toLowerCase().replace(/['’]s$/, '');
     out.push({ raw, stem: raw === 'percent' ? '%' : stem(raw), sentence, start, end });
   }
   return out;
