@@ -237,7 +237,7 @@ describe("planToolCall: the request asks for one of the role's tools", () => {
         'cto',
         'Roll back the checkout deploy after the incident',
         'decide_incident_mitigation',
-        { title: 'Checkout deploy after the incident', mitigation: 'rollback' },
+        { title: 'Roll back the checkout deploy after the incident', mitigation: 'rollback' },
       ],
       [
         'ceo',
@@ -246,6 +246,171 @@ describe("planToolCall: the request asks for one of the role's tools", () => {
         { title: 'Expansion into Brazil', budget_usd: 750_000 },
       ],
     ];
+    cases.push(
+      [
+        'cto',
+        'Can you approve moving our CI to GitHub Actions? About $20k/year',
+        'approve_infrastructure_change',
+        { title: 'Moving our CI to GitHub Actions', budget_usd: 20_000 },
+      ],
+      [
+        'cto',
+        'Proposal: replace RabbitMQ with Kafka, budget $250,000 total',
+        'approve_technical_proposal',
+        { title: 'Replace RabbitMQ with Kafka', budget_usd: 250_000 },
+      ],
+      [
+        'cto',
+        'Upgrade the production cluster to Kubernetes 1.30',
+        'approve_infrastructure_change',
+        { title: 'Upgrade the production cluster to Kubernetes 1.30', environment: 'production' },
+      ],
+      [
+        'cto',
+        'Please review the architecture of the billing system: 2 single points of failure',
+        'review_architecture',
+        { system: 'Billing system', single_points_of_failure: 2 },
+      ],
+      [
+        'cto',
+        'Allocate $200k of the engineering budget to platform work',
+        'allocate_engineering_budget',
+        { amount_usd: 200_000, purpose: 'Platform work' },
+      ],
+      [
+        'cto',
+        'We should adopt Rust for the ingest service',
+        'approve_technical_proposal',
+        { title: 'Adopt Rust for the ingest service' },
+      ],
+      [
+        'cto',
+        'Interview Grace Hopper for the staff engineer role',
+        'interview_candidate',
+        { candidate: 'Grace Hopper', position: 'staff engineer' },
+      ],
+      [
+        'chro',
+        'Please approve 2 new QA engineers, $220k total',
+        'approve_hiring_request',
+        { headcount: 2, position: 'QA engineer', budget_usd: 220_000 },
+      ],
+      [
+        'chro',
+        "Review Bob's performance: goals met 80%, peer feedback 4",
+        'conduct_performance_review',
+        { employee: 'Bob', goals_met: 0.8, peer_feedback: 4 },
+      ],
+      [
+        'chro',
+        'How healthy is the support team? engagement 55%, overtime 10 hours per week',
+        'review_team_health',
+        { team: 'support', engagement: 0.55, overtime_hours_per_week: 10 },
+      ],
+      [
+        'chro',
+        'Resolve the conflict between two team leads, severity high',
+        'resolve_hr_issue',
+        { issue: 'Conflict between two team leads', severity: 'high' },
+      ],
+      [
+        'operations_head',
+        'Uptime check: availability 99.5%, 3 incidents last month',
+        'review_operational_metrics',
+        { availability: 0.995, incidents_last_30d: 3 },
+      ],
+      [
+        'operations_head',
+        'Approve the AWS enterprise support contract, $120k/yr',
+        'approve_vendor_contract',
+        { vendor: 'AWS', budget_usd: 120_000 },
+      ],
+      [
+        'product_manager',
+        'Allocate 50000 USD to the product budget for discovery',
+        'allocate_product_budget',
+        { amount_usd: 50_000, purpose: 'Discovery' },
+      ],
+      ['product_manager', 'Release plan for v3.0', 'plan_release', { version: '3.0' }],
+      [
+        'senior_architect',
+        'Design the architecture of the notification service as a modular monolith',
+        'design_system_architecture',
+        { title: 'Notification service as a modular monolith', style: 'modular monolith' },
+      ],
+      [
+        'senior_architect',
+        'Plan for scale: current capacity 10000 users, target 50000 users',
+        'plan_scalability',
+        { current_capacity_users: 10_000, target_users: 50_000 },
+      ],
+      [
+        'senior_architect',
+        'Review the design of the payments API: it has an API contract, no retries',
+        'review_technical_design',
+        { design: 'Payments API', has_api_contract: true, handles_retries: false },
+      ],
+      [
+        'uiux_engineer',
+        'Design the mobile onboarding screen',
+        'design_user_interface',
+        { title: 'Mobile onboarding screen', platform: 'mobile' },
+      ],
+      [
+        'senior_developer',
+        'Implement SSO login, high complexity',
+        'implement_feature',
+        { feature: 'SSO login', complexity: 'high' },
+      ],
+      [
+        'senior_developer',
+        'Refactor the billing module',
+        'refactor_code',
+        { title: 'Billing module', module: 'billing' },
+      ],
+      [
+        'senior_developer',
+        'Review PR #42: 520 lines changed, has tests',
+        'review_code',
+        { change: 'PR #42', lines_changed: 520, has_tests: true },
+      ],
+      [
+        'senior_developer',
+        'Mentor Alice, a junior engineer, toward owning the search service',
+        'mentor_engineer',
+        { engineer: 'Alice', level: 'junior' },
+      ],
+      [
+        'test_lead',
+        'What test strategy for the payments rewrite? high risk',
+        'design_test_strategy',
+        { subject: 'Payments rewrite', risk: 'high' },
+      ],
+      [
+        'test_lead',
+        'Classify the bug: checkout crashes for 30% of users, no workaround',
+        'classify_bug_severity',
+        { title: 'Checkout crashes for 30% of users', workaround: false },
+      ],
+      [
+        'test_lead',
+        'Review test coverage of the auth service: line coverage 72%',
+        'review_test_coverage',
+        { component: 'Auth service', line_coverage: 0.72 },
+      ],
+      [
+        'ceo',
+        'How is the organization doing? attrition rate 12%, 4 open escalations',
+        'review_organizational_health',
+        { attrition_rate: 0.12, open_escalations: 4 },
+      ],
+      [
+        'ceo',
+        'Acquire Acme Corp for $900k',
+        'approve_strategic_initiative',
+        { title: 'Acquire Acme Corp', budget_usd: 900_000 },
+      ],
+    );
     for (const [role, subject, tool, input] of cases) {
       const plan = call(planToolCall(role, subject, {}));
       expect(plan, `${role}: ${subject}`).toMatchObject({ tool, input });

@@ -376,13 +376,32 @@ function hiringOf(r: Reading): { count?: number; position?: string; candidate?: 
       'iu',
     ),
   );
+  const asked =
+    hire ??
+    firstMatch(
+      r,
+      new RegExp(
+        String.raw`\b(?:approve|need|want|request|get)\s+(\d{1,6}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)\s+(?:new\s+|more\s+|additional\s+|extra\s+)?${PHRASE}`,
+        'iu',
+      ),
+    ) ??
+    firstMatch(
+      r,
+      new RegExp(String.raw`\b(?:approve|need|want|request|get)\s+(?:an?\s+)?()new\s+${PHRASE}`, 'iu'),
+    );
   const headcount = firstMatch(
     r,
     /\bhead\s?count\s*(?:of|:|=|to)?\s*(\d{1,6})\b|\b(\d{1,6})\s+(?:new\s+)?(?:hires|heads|ftes?)\b/i,
   );
-  const count = hire?.[1] ? toCount(hire[1]) : headcount ? Number(headcount[1] ?? headcount[2]) : undefined;
-  const written = hire?.[2] ? trimPhrase(hire[2]) : undefined;
-  const position = written && (hire?.[1] || !NOT_A_POSITION.test(written)) ? written : undefined;
+  const written = asked?.[2] ? trimPhrase(asked[2]) : undefined;
+  const position = written && (asked?.[1] || !NOT_A_POSITION.test(written)) ? written : undefined;
+  const count = asked?.[1]
+    ? toCount(asked[1])
+    : headcount
+      ? Number(headcount[1] ?? headcount[2])
+      : position
+        ? 1
+        : undefined;
   return {
     ...(count !== undefined ? { count } : {}),
     ...(position ? { position: count !== undefined && count > 1 ? singular(position) : position } : {}),
@@ -404,7 +423,10 @@ function vendorOf(r: Reading): string | undefined {
       'u',
     ),
     new RegExp(String.raw`\b${ci('vendor')}\s*[:=]?\s*${NAME}`, 'u'),
-    new RegExp(String.raw`${NAME}\s+(?:contract|renewal|subscription|licen[cs]e|deal)\b`, 'u'),
+    new RegExp(
+      String.raw`${NAME}(?:\s+\p{Ll}[\p{L}-]*){0,3}\s+(?:contract|renewal|subscription|licen[cs]e|deal)\b`,
+      'u',
+    ),
   ];
   for (const re of forms) {
     const name = cleanName(firstMatch(r, re)?.[1]);
@@ -469,7 +491,8 @@ function movesOf(r: Reading): { resource: string; from: string; to: string } | u
 
 function teamOf(r: Reading): string | undefined {
   const m =
-    firstMatch(r, /\b(?:for|on|in|to|join(?:ing)?)\s+(?:the\s+|our\s+)?([\p{L}\p{N}-]+)\s+team\b/iu) ??
+    firstMatch(r, /\b(?:for|on|in|to|join(?:ing)?|of)\s+(?:the\s+|our\s+)?([\p{L}\p{N}-]+)\s+team\b/iu) ??
+    firstMatch(r, /\b(?:the|our)\s+([\p{L}\p{N}-]+)\s+team\b/iu) ??
     firstMatch(r, /\bteam\s*[:=]\s*([\p{L}\p{N}-]+)/iu);
   return m?.[1];
 }
@@ -517,7 +540,10 @@ function enumOf(r: Reading, key: string, values: string[]): string | undefined {
         const k = keyAt.find((x) => Math.abs(x - i) <= Math.max(2, near.length + 1));
         const from = Math.min(i, k ?? i);
         const to = Math.max(i + p.length, k === undefined ? 0 : k + near.length) - 1;
-        span = [r.words[from]!.start, r.words[to]!.end];
+        const [s0, e0] = [r.words[from]!.start, r.words[to]!.end];
+        // a value said with its field ("high priority") or aside ("(P1)") is no part of the title;
+        // one that qualifies it ("the production cluster") is
+        span = k !== undefined || (r.text[s0 - 1] === '(' && r.text[e0] === ')') ? [s0, e0] : undefined;
       } else if (p.length === best.length && best.value !== value) tie = true;
     }
   }
@@ -537,7 +563,10 @@ function booleanOf(r: Reading, key: string): boolean | undefined {
   if (at === undefined) return undefined;
   const before = r.words.slice(Math.max(0, at - 3), at).filter((w) => w.sentence === r.words[at]!.sentence);
   const negation = before.find((w) => NEGATION.has(w.stem) || NEGATED_RAW.test(w.raw));
-  if (negation) r.spans.push([negation.start, r.words[at + p.length - 1]!.end]);
+  const having = before.find((w) => /^(?:has|have|having|with|includes?|including)$/.test(w.raw));
+  const said = negation ?? having;
+  // "no data loss", "has tests" report the field; "the checkout outage" names the matter
+  if (said) r.spans.push([said.start, r.words[at + p.length - 1]!.end]);
   return !negation;
 }
 
@@ -545,7 +574,11 @@ const UNITS = new Set(['weeks', 'months', 'hours', 'days', 'minutes', 'users', '
 
 /** A number beside the field's words ("reach 5000", "pass rate 98%", "3 weeks", "300 customers affected"). */
 function numberOf(r: Reading, key: string, prop: JsonProp, schema: ToolSchema): number | undefined {
-  const parts = keyWords(key);
+  // "overtime_hours_per_week" is said "overtime 10 hours", "incidents_last_30d" "3 incidents"
+  const parts = keyWords(key)
+    .join(' ')
+    .replace(/ per \w+$| last \w+$/, '')
+    .split(' ');
   const unit = parts.length > 1 && UNITS.has(parts.at(-1)!) ? parts.at(-1)! : undefined;
   const name = unit ? parts.slice(0, -1) : parts;
   const ratio = prop.maximum !== undefined && prop.maximum <= 1;
@@ -594,6 +627,8 @@ function stringOf(r: Reading, key: string): string | undefined {
 /** What a request asks, before the verb: politeness and the ask itself. */
 const ASK = new RegExp(
   String.raw`^(?:please|pls|kindly|hi|hello|hey|urgent|fyi|re|request|requesting|asking|approval(?:\s+(?:for|of))?|` +
+    String.raw`(?:proposal|request|rfc|ask|approval|decision|question|idea|suggestion)\s*:|what|which|how\s+about|` +
+    String.raw`(?:i|we)\s+(?:should|must|could|might)|(?:i|we)\s+propose(?:\s+to)?|` +
     String.raw`(?:can|could|would|will)\s+(?:you|we|i)(?:\s+please)?|` +
     String.raw`(?:i|we)(?:'d|\s+would)\s+like(?:\s+you)?\s+to|(?:i|we)\s+(?:want|need)(?:\s+you)?(?:\s+to)?|let(?:'s|\s+us)|` +
     String.raw`approve|authori[sz]e|sanction|ok(?:ay)?|green[-\s]?light|sign[-\s]?off(?:\s+on)?|allow|permit|confirm|` +
@@ -634,12 +669,20 @@ const TOOL_VERBS = new Set(
   ].map(stem),
 );
 const DANGLING =
-  /(?:^|\s)(?:for|at|of|with|and|to|in|on|by|from|costing|worth|a|an|the|budget(?:ed)?(?:\s+of)?|up\s+to)$/i;
+  /(?:^|\s)(?:for|at|of|with|and|to|in|on|by|from|as|it|is|are|was|costing|worth|a|an|the|budget(?:ed)?(?:\s+of)?|up\s+to)$/i;
+/** What follows an amount and belongs to it: "in total", "of the engineering budget", "/year". */
+const LEAD_OUT =
+  /^\s*(?:(?:in\s+)?total\b|of\s+(?:the|our)\s+(?:[\p{L}-]+\s+){0,2}budget\b|\/\s*(?:year|yr|month|mo|annum)\b|(?:per|a)\s+(?:year|yr|month|annum)\b)/iu;
 const LEAD_IN =
   /(?:\s*(?:,|-|–|—))?\s*(?:(?:with\s+)?(?:an?\s+)?(?:total\s+)?(?:budget|cost|price|spend)(?:ed)?\s*(?:of|at|is|:|=)?|for|at|of|costing|worth|up\s+to|totall?ing|around|about|approximately)?\s*\(?\s*$/i;
 
 /** The subject as a title: the ask, the tool's verb, amounts and inputs read from it taken out. */
-function titleOf(r: Reading, toolVerbs: Set<string>, fallback: string): string | undefined {
+function titleOf(
+  r: Reading,
+  toolVerbs: Set<string>,
+  nameStems: Set<string>,
+  fallback: string,
+): string | undefined {
   let source = r.subject;
   let spans = r.spans.filter(([s]) => s < r.subject.length);
   if (!source.trim()) {
@@ -650,7 +693,8 @@ function titleOf(r: Reading, toolVerbs: Set<string>, fallback: string): string |
     const cuts = spans
       .map(([s, e]) => {
         const lead = LEAD_IN.exec(source.slice(0, s));
-        const end = Math.min(e, source.length);
+        const out = LEAD_OUT.exec(source.slice(Math.min(e, source.length)));
+        const end = Math.min(e, source.length) + (out ? out[0].length : 0);
         const close = /^\s*\)/.exec(source.slice(end));
         return [lead ? lead.index : s, end + (close ? close[0].length : 0)] as [number, number];
       })
@@ -667,11 +711,15 @@ function titleOf(r: Reading, toolVerbs: Set<string>, fallback: string): string |
   for (let i = 0; i < 12; i++) {
     const before = t;
     t = t.replace(ASK, '').trim();
-    const first = /^([\p{L}]+)\b[\s,:-]*/u.exec(t);
+    const first = /^([\p{L}]+)\b(?![\s,:-]*of\b)[\s,:-]*/u.exec(t);
     if (first && toolVerbs.has(stem(first[1]!))) t = t.slice(first[0].length).trim();
     t = t.replace(/^[\s,;:.!?\-–—()]+/, '');
     if (t === before) break;
   }
+  // the tool's own name leading the title says nothing: "test coverage of the auth service"
+  const named = /^(?:the\s+)?((?:[\p{L}]+\s+){0,2}?[\p{L}]+)\s*(?:of|for|on|:)\s+(?:the\s+)?/iu.exec(t);
+  if (named && named[0].length < t.length && named[1]!.split(/\s+/).every((w) => nameStems.has(stem(w))))
+    t = t.slice(named[0].length);
   for (let i = 0; i < 6; i++) {
     const before = t;
     t = t
@@ -695,15 +743,17 @@ function describe(key: string, prop: JsonProp): string {
   const type = Array.isArray(prop.type) ? prop.type[0] : prop.type;
   if (prop.enum) return `one of ${prop.enum.join(', ')}`;
   if (type === 'integer' || type === 'number') {
-    const low =
-      prop.minimum ??
-      (prop.exclusiveMinimum !== undefined ? `more than ${prop.exclusiveMinimum}` : undefined);
+    const max = prop.maximum !== undefined && prop.maximum < 1e12 ? prop.maximum : undefined;
     const range =
-      low !== undefined && prop.maximum !== undefined && prop.maximum < 1e12
-        ? ` from ${low} to ${prop.maximum}`
-        : low !== undefined
-          ? ` of at least ${low}`
-          : '';
+      prop.minimum !== undefined && max !== undefined
+        ? ` from ${prop.minimum} to ${max}`
+        : [
+            ...(prop.minimum !== undefined ? [`at least ${prop.minimum}`] : []),
+            ...(prop.exclusiveMinimum !== undefined ? [`greater than ${prop.exclusiveMinimum}`] : []),
+            ...(max !== undefined ? [`at most ${max}`] : []),
+          ]
+            .map((x, i) => (i ? ` and ${x}` : ` ${x}`))
+            .join('');
     return `${type === 'integer' ? 'a whole number' : 'a number'}${range}`;
   }
   if (type === 'boolean') return 'true or false';
@@ -910,7 +960,8 @@ export function planToolCall(role: Role, subject: string, content: JsonObject): 
       TITLE_FALLBACK_KEYS.map((k) => content[k]).find(
         (v): v is string => typeof v === 'string' && v.trim() !== '',
       ) ?? '';
-    const title = titleOf(r, verbs, fallback.split(/(?<=[.!?])\s|\n/)[0] ?? '');
+    const nameStems = new Set(tool.name.split('_').map(stem));
+    const title = titleOf(r, verbs, nameStems, fallback.split(/(?<=[.!?])\s|\n/)[0] ?? '');
     for (const k of titleKeys) set(k, title);
   }
 

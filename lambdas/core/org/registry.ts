@@ -192,6 +192,7 @@ const entries: Record<Role, Entry> = {
           'pivot',
           'direction',
           'acquisition',
+          'acquire',
         ],
         allocate_budget: ['allocate', 'allocation', 'fund', 'funding', 'earmark', 'set aside'],
         review_organizational_health: [
@@ -302,6 +303,10 @@ const entries: Record<Role, Entry> = {
         approve_infrastructure_change: [
           'infrastructure change',
           'infra',
+          'ci',
+          'ci/cd',
+          'build pipeline',
+          'github actions',
           'environment',
           'production',
           'staging',
@@ -434,6 +439,10 @@ const entries: Record<Role, Entry> = {
           'new role',
           'backfill',
           'requisition',
+          'engineer',
+          'developer',
+          'designer',
+          'new hire',
         ],
         conduct_performance_review: [
           'performance review',
