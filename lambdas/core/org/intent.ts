@@ -130,7 +130,8 @@ function parseNumber(written: string): number | undefined {
   return undefined;
 }
 
-class AmbiguousNumber {
+/** An amount whose separators could be read two ways ("$120.000", "$1,5"): it is asked about, never guessed. */
+export class AmbiguousNumber {
   constructor(
     readonly written: string,
     readonly currency: string,
@@ -239,7 +240,6 @@ interface JsonProp {
 }
 interface ToolSchema {
   properties: Record<string, JsonProp>;
-  required: string[];
 }
 
 const schemas = new Map<ToolDefinition, ToolSchema>();
@@ -248,9 +248,8 @@ function schemaOf(tool: ToolDefinition): ToolSchema {
   if (!s) {
     const json = z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as {
       properties?: Record<string, JsonProp>;
-      required?: string[];
     };
-    s = { properties: json.properties ?? {}, required: json.required ?? [] };
+    s = { properties: json.properties ?? {} };
     schemas.set(tool, s);
   }
   return s;
