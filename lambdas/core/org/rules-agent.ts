@@ -1,17 +1,26 @@
 /**
  * The rules engine's own judgement, used when no model is configured (and when a model fails):
- * deterministic answers in the role's voice, and votes from the role's domains and relevance.
+ * deterministic answers in the role's voice (reading a request for one of its tools: intent.ts),
+ * and votes from the role's domains and relevance.
  */
 import type { JsonObject } from '../messages.ts';
 import type { Role } from '../roles.ts';
 import { formatUsd } from './authority.ts';
+import { planToolCall } from './intent.ts';
 import { REGISTRY } from './registry.ts';
-import { flattenText as flatten, scoreRelevance } from './relevance.ts';
+import { closestRoles, flattenText as flatten, scoreRelevance } from './relevance.ts';
 import type { DecisionProposal } from './tools/types.ts';
 
+/**
+ * A free-text request answered in the role's voice, from its lexicon and tools: what it can do
+ * with it. When one of its tools fits, the answer names the tool and the input read from the text
+ * (`suggestion`), or the input still to send (`needs`); otherwise what of its domains the text
+ * touches, or which role it is for.
+ */
 export function answerFreeText(role: Role, subject: string, content: JsonObject): JsonObject {
   const def = REGISTRY[role];
   const tools = def.tools.map((t) => t.name);
+  const as = `As ${def.title}`;
   if (/^what[_\s-]?do[_\s-]?you[_\s-]?do\??$/i.test(subject.trim())) {
     return {
       role,
@@ -20,13 +29,44 @@ export function answerFreeText(role: Role, subject: string, content: JsonObject)
       tools,
     };
   }
-  const relevance = scoreRelevance(role, `${subject} ${flatten(content)}`);
+  const quoted = `"${subject.trim().slice(0, 200)}"`;
+  const plan = planToolCall(role, subject, content);
+  if (plan.kind === 'call')
+    return {
+      role,
+      title: def.title,
+      answer: `${as}: ${quoted} is mine: it reads as ${plan.tool} with ${JSON.stringify(plan.input)}. Send it with the subject "${plan.tool}" and that content to act on it.`,
+      suggestion: { tool: plan.tool, input: plan.input },
+      tools,
+    };
+  if (plan.kind === 'incomplete')
+    return {
+      role,
+      title: def.title,
+      answer: `${as}: ${quoted} fits ${plan.tool}, but ${plan.needs.map((n) => n.message).join('; ')}. Send it with the subject "${plan.tool}" and content like ${JSON.stringify({ ...plan.input, ...Object.fromEntries(plan.needs.map((n) => [n.field, '…'])) })}.`,
+      suggestion: { tool: plan.tool, input: plan.input },
+      needs: plan.needs as unknown as JsonObject[],
+      tools,
+    };
+  const text = `${subject}\n${flatten(content)}`;
+  const relevance = scoreRelevance(role, text);
+  const own = tools.filter((t) => t !== 'override_decision' && !t.startsWith('escalate_to_')).slice(0, 8);
+  if (relevance.matched.length)
+    return {
+      role,
+      title: def.title,
+      answer: `${as}: ${quoted} touches ${relevance.matched.join(', ')}, which is mine to handle, but ${plan.because}. Send it with one of my tools as the subject: ${own.join(', ')}.`,
+      ...(plan.candidates.length ? { candidates: plan.candidates } : {}),
+      tools,
+    };
+  const owner = closestRoles(text, [role])[0];
   return {
     role,
     title: def.title,
-    answer: relevance.matched.length
-      ? `As ${def.title}: "${subject}" touches ${relevance.matched.join(', ')}, which is mine to handle. Send it as one of my tools to act on it: ${tools.slice(0, 6).join(', ')}.`
-      : `As ${def.title}: "${subject}" is outside my domains (${def.domains.join(', ')}); ask the role that owns it, or escalate to ${def.reportsTo}.`,
+    answer: owner
+      ? `${as}: ${quoted} is outside my domains (${def.domains.join(', ')}); it reads as the ${REGISTRY[owner.role].title}'s (${owner.matched.join(', ')}): send it to ${owner.role}.`
+      : `${as}: ${quoted} is outside my domains (${def.domains.join(', ')}); ask the role that owns it, or escalate to ${def.reportsTo}.`,
+    ...(owner ? { ownedBy: owner.role } : {}),
     tools,
   };
 }
