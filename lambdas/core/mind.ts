@@ -30,6 +30,7 @@ import {
   type ToolRun,
 } from './loop.ts';
 import type { JsonObject } from './messages.ts';
+import { planToolCall } from './org/intent.ts';
 import { type EscalationFacts, type Judgement, judgeEscalation } from './org/merits.ts';
 import { roleDefinition } from './org/registry.ts';
 import { answerFreeText, decideVote } from './org/rules-agent.ts';
@@ -147,17 +148,43 @@ function citing(discussion: DiscussionEntry[] | undefined, role: Role): string {
   return ` (having read the discussion: ${others.map((d) => `${d.role} ${d.stance}`).join(', ')}; ${count('support')} for, ${count('oppose')} against)`;
 }
 
+/** What a tool call came to, said in a sentence (the rules engine's answer after it acted). */
+function sayRun(run: ToolRun): string {
+  const r = run.result as { authority?: unknown; will?: unknown; error?: unknown };
+  if (!run.ok) return `I could not run ${run.tool}: ${JSON.stringify(r.error ?? r)}`;
+  const what = [r.will, r.authority].filter((x) => typeof x === 'string').join('; ');
+  return `I ran ${run.tool} with ${JSON.stringify(run.input)}${what ? `: ${what}` : ''}.`;
+}
+
 export const rulesMind: Mind = {
+  /**
+   * The rules engine as the loop's mind: a free-text request that asks for one of the role's tools,
+   * with the inputs it needs, runs that tool (previewed now, applied when the agent acts); anything
+   * else is answered in the role's voice, saying which tool or input to send.
+   */
   loop: async (input) => {
     const free = answerFreeText(input.role, input.subject, input.content);
+    const plan = planToolCall(input.role, input.subject, input.content);
+    if (plan.kind !== 'call')
+      return {
+        answer: String(free.answer),
+        stop: 'answered',
+        runs: [],
+        turns: 0,
+        tokens: 0,
+        by: 'rules',
+        extra: free,
+      };
+    const run = await input.run({ id: 'rules-1', name: plan.tool, arguments: plan.input });
+    const { suggestion: _done, ...said } = free;
     return {
-      answer: String(free.answer),
+      answer: `${roleDefinition(input.role).title}: ${sayRun(run)}`,
       stop: 'answered',
-      runs: [],
+      runs: [run],
       turns: 0,
       tokens: 0,
       by: 'rules',
-      extra: free,
+      extra: { ...said, because: plan.because },
     };
   },
   relevance: async () => undefined,

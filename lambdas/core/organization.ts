@@ -49,7 +49,7 @@ import {
 import type { Judgement, VoteRecord } from './org/merits.ts';
 import { purposeKey, vendorKey } from './org/purpose.ts';
 import { REGISTRY } from './org/registry.ts';
-import { flattenText as flatten, scoreRelevance, selfSelect } from './org/relevance.ts';
+import { closestRoles, flattenText as flatten, selfSelect } from './org/relevance.ts';
 import { findTool, runTool } from './org/tools/index.ts';
 import type { DecisionProposal, ToolOutcome } from './org/tools/types.ts';
 import { isRole, ROLES, type Role } from './roles.ts';
@@ -447,15 +447,9 @@ export function organization(options: OrganizationOptions = {}): Behaviour {
   /** The CEO picks a lead for a broadcast nobody joined: its model, or the role with the closest domains. */
   async function thinkLead(ctx: ThinkContext, broadcast: Message): Promise<Thought> {
     const body = text(broadcast.subject, broadcast.content);
-    const ranked = ROLES.map((r) => ({ role: r, score: scoreRelevance(r, body) }))
-      .filter((r) => r.role !== broadcast.from)
-      .sort(
-        (a, b) =>
-          b.score.matched.length - a.score.matched.length || ROLES.indexOf(a.role) - ROLES.indexOf(b.role),
-      );
-    const best = ranked[0]!;
-    const closest: { lead: Role; reason: string } = best.score.matched.length
-      ? { lead: best.role, reason: `closest domains: ${best.score.matched.join(', ')}` }
+    const best = closestRoles(body, isRole(broadcast.from) ? [broadcast.from] : [])[0];
+    const closest: { lead: Role; reason: string } = best?.matched.length
+      ? { lead: best.role, reason: `closest domains: ${best.matched.join(', ')}` }
       : { lead: 'ceo', reason: "no role's domains touch it: the CEO leads it" };
     const picked = await mind.pickLead(
       ctx.role,

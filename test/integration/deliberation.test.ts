@@ -138,3 +138,52 @@ describe.runIf(hasServices)('more rounds of discussion', () => {
     }
   });
 });
+
+describe.runIf(hasServices)('the agent loop with the rules engine as its mind', () => {
+  let rt: TestRuntime;
+  beforeAll(async () => {
+    rt = await startTestRuntime({ database: 'postgres', redisUrl });
+  });
+  afterAll(async () => rt?.close());
+
+  const ask = async (to: string, subject: string, content: Json = {}) => {
+    const { body } = await rt.post({ to, subject, content });
+    return eventually(async () =>
+      (await rt.get(`/messages?inReplyTo=${body.message.id}`)).body.messages.find((m: Json) => m.from === to),
+    );
+  };
+
+  it('a free-text request that asks for a tool runs it: within authority approved, above it escalated', async () => {
+    const within = await ask('cto', 'Approve the Kafka migration for $120k');
+    expect(within.type).toBe('response');
+    expect(within.content.actions).toMatchObject([
+      {
+        tool: 'approve_technical_proposal',
+        ok: true,
+        input: { title: 'Kafka migration', budget_usd: 120_000 },
+        result: { status: 'approved', owner: 'cto' },
+      },
+    ]);
+    expect(within.content.answer).toMatch(/^Chief Technology Officer: I ran approve_technical_proposal/);
+    const above = await ask('cto', 'Approve the Kafka cluster expansion for $900k');
+    expect(above.content.actions[0]).toMatchObject({
+      tool: 'approve_technical_proposal',
+      result: { status: 'escalated', reason: 'budget $900,000 exceeds cto authority $500,000' },
+    });
+    expect(above.content.answer).toMatch(/it will escalate to ceo/);
+  });
+
+  it('the README\'s "Adopt PostgreSQL" is the CTO\'s own: it decides it', async () => {
+    const reply = await ask('cto', 'Adopt PostgreSQL', { budget_usd: 100_000 });
+    expect(reply.content.actions[0]).toMatchObject({
+      tool: 'approve_technical_proposal',
+      result: { status: 'approved' },
+    });
+  });
+
+  it('what a tool needs and the text does not say is asked for, not guessed', async () => {
+    const reply = await ask('cto', 'Approve the Kafka migration for €120k');
+    expect(reply.content.actions).toEqual([]);
+    expect(reply.content.needs?.[0]?.field).toBe('budget_usd');
+  });
+});
