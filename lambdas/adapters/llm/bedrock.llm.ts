@@ -243,8 +243,8 @@ export function converseInput(request: ChatRequest): { input: ConverseCommandInp
   } else if (request.json) {
     system.push({ text: BEDROCK_JSON_INSTRUCTION });
   }
+  const forced = forcedTool(request);
   if (!toolConfig && tools.length > 0) {
-    const forced = forcedTool(request);
     if (forced) toolConfig = { tools, toolChoice: { tool: { name: forced.name } } };
     else if (request.toolChoice !== 'none') toolConfig = { tools, toolChoice: { auto: {} } };
     else if (hasToolTurns(request)) {
@@ -369,7 +369,11 @@ export function createBedrockLlm(options: BedrockLlmOptions): Llm & { close(): v
           const output = await client.send(new ConverseStreamCommand(input), { abortSignal: signal });
           reading = true;
           for await (const event of output.stream ?? []) blocks.event(event);
-          if (!blocks.stopped) throw streamCutShort(provider, 'no messageStop event');
+          if (!blocks.stopped) {
+            // An abort ends the SDK's event stream quietly: the deadline, not a broken stream.
+            if (signal?.aborted) throw toLlmError(provider, signal.reason, signal, callOptions?.timeoutMs);
+            throw streamCutShort(provider, 'no messageStop event');
+          }
         } else {
           const output = await client.send(new ConverseCommand(input), { abortSignal: signal });
           for (const [i, block] of (output.output?.message?.content ?? []).entries()) blocks.block(i, block);

@@ -35,6 +35,7 @@ import { dropOptionalNulls, strictSchema, wireName, wireSchema } from './schema.
 import {
   argumentsText,
   finishResponse,
+  forcedTool,
   jsonOrUndefined,
   type ProviderAnswer,
   parseAnswer,
@@ -181,6 +182,7 @@ export function openAiBody(
     temperature: request.temperature,
     max_tokens: request.maxTokens,
   };
+  forcedTool(request); // a forced tool must be one of those offered
   if (request.tools?.length) {
     body.tools = request.tools.map((tool) => ({
       type: 'function',
