@@ -67,6 +67,24 @@ const tools: ToolSpec[] = [
   },
 ];
 
+/** The tools as OpenAI and Ollama carry them: `{type: "function", function: {name, description, parameters}}`. */
+const functionTools = [
+  {
+    type: 'function',
+    function: {
+      name: 'lookup_budget',
+      description: 'The budget a team has left this quarter.',
+      parameters: {
+        type: 'object',
+        properties: { team: { type: 'string' } },
+        required: ['team'],
+        additionalProperties: false,
+      },
+    },
+  },
+  { type: 'function', function: expect.objectContaining({ name: 'approve_spend' }) },
+];
+
 const Vote = z.object({
   verdict: z.enum(['approve', 'reject', 'abstain']),
   confidence: z.number().min(0).max(1),
@@ -349,22 +367,7 @@ describe('OpenAI Chat Completions wire format', () => {
       const first = await llm.chat(ask(model, { tools, toolChoice: 'auto' }));
       await llm.chat(ask(model, { tools, messages: afterTools(first) }));
       const [offered, answered] = server.requests.map((r) => r.body);
-      expect(offered.tools).toEqual([
-        {
-          type: 'function',
-          function: {
-            name: 'lookup_budget',
-            description: 'The budget a team has left this quarter.',
-            parameters: {
-              type: 'object',
-              properties: { team: { type: 'string' } },
-              required: ['team'],
-              additionalProperties: false,
-            },
-          },
-        },
-        { type: 'function', function: expect.objectContaining({ name: 'approve_spend' }) },
-      ]);
+      expect(offered.tools).toEqual(functionTools);
       expect(offered.tool_choice).toBe('auto');
       expect(answered.messages.slice(2)).toEqual([
         {
@@ -476,22 +479,7 @@ describe('Ollama /api/chat wire format', () => {
       await llm.chat(ask(model, { tools, messages: afterTools(first) }));
       const [offered, answered] = server.requests.map((r) => r.body);
       expect(offered.stream).toBe(stream);
-      expect(offered.tools).toEqual([
-        {
-          type: 'function',
-          function: {
-            name: 'lookup_budget',
-            description: 'The budget a team has left this quarter.',
-            parameters: {
-              type: 'object',
-              properties: { team: { type: 'string' } },
-              required: ['team'],
-              additionalProperties: false,
-            },
-          },
-        },
-        { type: 'function', function: expect.objectContaining({ name: 'approve_spend' }) },
-      ]);
+      expect(offered.tools).toEqual(functionTools);
       expect(answered.messages.slice(2)).toEqual([
         {
           role: 'assistant',
@@ -609,8 +597,7 @@ describe('Bedrock Converse wire format', () => {
           },
           { toolSpec: expect.objectContaining({ name: 'approve_spend' }) },
         ],
-        toolChoice: { auto: {} },
-      });
+      }); // no toolChoice: auto is Converse's default
       const [budget, spend] = first.toolCalls;
       expect(budget!.id).toMatch(/^tooluse_/);
       expect(answered.messages).toEqual([

@@ -306,19 +306,7 @@ const PROTOCOLS: Record<LlmProtocol, Protocol> = {
       stream: body.stream !== false,
       authorization: headers.authorization,
     }),
-    answer: (turn, chat) => ({
-      model: chat.model,
-      created_at: '2024-01-01T00:00:00Z',
-      message: ollamaMessage(turn),
-      done_reason: turn.stop === 'max_tokens' ? 'length' : 'stop',
-      done: true,
-      total_duration: 1_000_000,
-      load_duration: 1_000,
-      prompt_eval_count: turn.inputTokens,
-      prompt_eval_duration: 100_000,
-      eval_count: turn.outputTokens,
-      eval_duration: 900_000,
-    }),
+    answer: (turn, chat) => ({ ...ollamaDone(turn, chat), message: ollamaMessage(turn) }),
     streamContentType: 'application/x-ndjson',
     frames: (turn, chat) => {
       const line = (value: unknown) => `${JSON.stringify(value)}\n`;
@@ -342,21 +330,7 @@ const PROTOCOLS: Record<LlmProtocol, Protocol> = {
           }),
         );
       }
-      out.push(
-        line({
-          model: chat.model,
-          created_at: at,
-          message: { role: 'assistant', content: '' },
-          done_reason: turn.stop === 'max_tokens' ? 'length' : 'stop',
-          done: true,
-          total_duration: 1_000_000,
-          load_duration: 1_000,
-          prompt_eval_count: turn.inputTokens,
-          prompt_eval_duration: 100_000,
-          eval_count: turn.outputTokens,
-          eval_duration: 900_000,
-        }),
-      );
+      out.push(line(ollamaDone(turn, chat)));
       return out;
     },
     partial: (text, chat) =>
@@ -685,6 +659,23 @@ function chunkBase(chat: NormalizedChat) {
     created: 1_700_000_000,
     model: chat.model,
     system_fingerprint: 'fp_scripted',
+  };
+}
+
+/** Ollama's last object of an answer: why it stopped, the counts and durations. */
+function ollamaDone(turn: Turn, chat: NormalizedChat) {
+  return {
+    model: chat.model,
+    created_at: '2024-01-01T00:00:00Z',
+    message: { role: 'assistant', content: '' },
+    done_reason: turn.stop === 'max_tokens' ? 'length' : 'stop',
+    done: true,
+    total_duration: 1_000_000,
+    load_duration: 1_000,
+    prompt_eval_count: turn.inputTokens,
+    prompt_eval_duration: 100_000,
+    eval_count: turn.outputTokens,
+    eval_duration: 900_000,
   };
 }
 

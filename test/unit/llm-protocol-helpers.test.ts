@@ -138,7 +138,7 @@ describe('schemas on the wire', () => {
       type: 'object',
       properties: {
         verdict: { type: 'string', enum: ['yes', 'no'] },
-        note: { type: ['string', 'null'], description: '(at least 1 characters; at most 50 characters)' },
+        note: { type: ['string', 'null'], description: '(at least 1 character; at most 50 characters)' },
         tags: {
           type: ['array', 'null'],
           items: {

@@ -5,7 +5,8 @@
  * - System messages go to `system`; the roles are made to alternate (consecutive messages of one
  *   role merged, so consecutive tool results travel in one user message).
  * - Tools: `toolConfig: {tools: [{toolSpec: {name, description, inputSchema: {json}}}],
- *   toolChoice: {auto: {}} | {tool: {name}}}`; the model's `toolUse` blocks are its calls;
+ *   toolChoice: {tool: {name}}}` (no toolChoice for `auto`, Converse's default, which some models
+ *   reject when sent); the model's `toolUse` blocks are its calls;
  *   results go back as `toolResult` blocks (`status: "error"` for a failed tool). Converse has no
  *   `none`: the tools are left out, or, when the conversation already holds tool blocks (which
  *   need a `toolConfig`), declared with an instruction to answer in text.
@@ -246,7 +247,8 @@ export function converseInput(request: ChatRequest): { input: ConverseCommandInp
   const forced = forcedTool(request);
   if (!toolConfig && tools.length > 0) {
     if (forced) toolConfig = { tools, toolChoice: { tool: { name: forced.name } } };
-    else if (request.toolChoice !== 'none') toolConfig = { tools, toolChoice: { auto: {} } };
+    // `auto` is Converse's default: not sent, since some models reject any toolChoice.
+    else if (request.toolChoice !== 'none') toolConfig = { tools };
     else if (hasToolTurns(request)) {
       toolConfig = { tools };
       system.push({ text: BEDROCK_NO_TOOLS_INSTRUCTION });

@@ -38,8 +38,8 @@ import {
   parseAnswer,
   postRequest,
   responseLines,
+  responseText,
   streamCutShort,
-  toLlmError,
   toolArguments,
   toolResultText,
 } from './shared.ts';
@@ -224,12 +224,7 @@ export function createOllamaLlm(options: OllamaLlmOptions = {}): Llm {
         }
         if (!gathered.done) throw streamCutShort(provider, 'no line with done: true');
       } else {
-        let text: string;
-        try {
-          text = await response.text();
-        } catch (error) {
-          throw toLlmError(provider, error, signal, callOptions.timeoutMs);
-        }
+        const text = await responseText(provider, response, signal, callOptions.timeoutMs);
         gathered.add({ ...parseAnswer(provider, text, OllamaChunk, response.status), done: true });
       }
       return finishResponse(provider, request, gathered.answer(request), startedAt);

@@ -41,8 +41,8 @@ import {
   parseAnswer,
   postRequest,
   responseLines,
+  responseText,
   streamCutShort,
-  toLlmError,
   toolArguments,
   toolResultText,
 } from './shared.ts';
@@ -237,7 +237,7 @@ class ToolCallDeltas {
   }) {
     const call = this.#calls.get(delta.index) ?? { id: '', name: '', arguments: '' };
     if (delta.id) call.id = delta.id;
-    if (delta.function?.name) call.name += delta.function.name;
+    if (delta.function?.name) call.name = delta.function.name; // sent once, or repeated whole: never in pieces
     if (delta.function?.arguments) call.arguments += delta.function.arguments;
     this.#calls.set(delta.index, call);
   }
@@ -330,12 +330,7 @@ export function createOpenAiCompatibleLlm(options: OpenAiCompatibleLlmOptions): 
       if (stream && /text\/event-stream/i.test(response.headers.get('content-type') ?? '')) {
         answer = await readStream(provider, response, signal, callOptions.timeoutMs);
       } else {
-        let text: string;
-        try {
-          text = await response.text();
-        } catch (error) {
-          throw toLlmError(provider, error, signal, callOptions.timeoutMs);
-        }
+        const text = await responseText(provider, response, signal, callOptions.timeoutMs);
         answer = readCompletion(provider, text, response.status);
       }
       const result = finishResponse(provider, request, answer, startedAt);

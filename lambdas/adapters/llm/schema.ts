@@ -72,10 +72,10 @@ const KEPT = new Set([
 
 /** Constraints strict mode does not take, said in the description instead (the caller still validates). */
 const DESCRIBED: Record<string, (value: unknown) => string> = {
-  minLength: (v) => `at least ${v} characters`,
-  maxLength: (v) => `at most ${v} characters`,
-  minProperties: (v) => `at least ${v} properties`,
-  maxProperties: (v) => `at most ${v} properties`,
+  minLength: (v) => `at least ${v} character${v === 1 ? '' : 's'}`,
+  maxLength: (v) => `at most ${v} character${v === 1 ? '' : 's'}`,
+  minProperties: (v) => `at least ${v} propert${v === 1 ? 'y' : 'ies'}`,
+  maxProperties: (v) => `at most ${v} propert${v === 1 ? 'y' : 'ies'}`,
   uniqueItems: (v) => (v ? 'items must be unique' : ''),
   default: (v) => `default ${JSON.stringify(v)}`,
 };

@@ -1,6 +1,6 @@
 /**
  * What the LLM adapters share: the signal a call runs under, the mapping of HTTP and SDK failures to
- * the named LLM errors, one JSON POST over `fetch` (answered whole or streamed), the tool calls'
+ * the named LLM errors, one JSON POST over `fetch` (its answer read whole or streamed), the tool calls'
  * arguments and results, the recognition of a refusal, and the checks on an answer.
  */
 import type { z } from 'zod';
@@ -151,15 +151,24 @@ export async function postRequest(
     throw toLlmError(provider, error, signal, options.timeoutMs);
   }
   if (!response.ok) {
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      throw toLlmError(provider, error, signal, options.timeoutMs);
-    }
+    const text = await responseText(provider, response, signal, options.timeoutMs);
     throw statusError(provider, response.status, text, (name) => response.headers.get(name));
   }
   return { response, signal };
+}
+
+/** The whole body of a response; a connection that breaks while it is read is its named error. */
+export async function responseText(
+  provider: string,
+  response: Response,
+  signal: AbortSignal | undefined,
+  timeoutMs?: number,
+): Promise<string> {
+  try {
+    return await response.text();
+  } catch (error) {
+    throw toLlmError(provider, error, signal, timeoutMs);
+  }
 }
 
 /** `text` parsed by `schema`, or an `LlmResponseError` saying what did not parse (`what`: "body", "stream event"). */
@@ -198,24 +207,6 @@ export function jsonOrUndefined(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** POSTs JSON and returns the answer parsed by `schema`; every failure is a named LLM error. */
-export async function postJson<T>(
-  provider: string,
-  url: string,
-  body: unknown,
-  schema: z.ZodType<T>,
-  options: ChatOptions & { headers?: Record<string, string> } = {},
-): Promise<T> {
-  const { response, signal } = await postRequest(provider, url, body, options);
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (error) {
-    throw toLlmError(provider, error, signal, options.timeoutMs);
-  }
-  return parseAnswer(provider, text, schema, response.status);
 }
 
 /**
