@@ -10,10 +10,11 @@ const PROFILE = /^(us|eu|apac|us-gov|jp|au|ca|global)\.(.+)$/;
 /**
  * The statements InvokeModel needs for a model id (or an ARN, taken as it is): a foundation model
  * in this Region; or an inference profile, plus its foundation model in whichever Region the
- * profile routes a request to, and only through that profile.
+ * profile routes a request to, and only through that profile. Converse needs InvokeModel,
+ * ConverseStream (the agents' default, `ECHO_LLM_STREAM=on`) InvokeModelWithResponseStream.
  */
 export function modelStatements(scope: Construct, model: string): iam.PolicyStatement[] {
-  const actions = ['bedrock:InvokeModel'];
+  const actions = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'];
   if (model.startsWith('arn:')) return [new iam.PolicyStatement({ actions, resources: [model] })];
   const stack = Stack.of(scope);
   const profile = PROFILE.exec(model);

@@ -71,6 +71,7 @@ function llmConfig(env: Env, region: string): LlmConfig {
   };
   const model = env.ECHO_LLM_MODEL || undefined;
   const baseUrl = url(env, 'ECHO_LLM_BASE_URL', ['http', 'https']);
+  const stream = !bool(env, 'ECHO_LLM_STREAM', 'off', 'on');
   switch (provider) {
     case 'rules':
       return { provider };
@@ -79,6 +80,7 @@ function llmConfig(env: Env, region: string): LlmConfig {
         provider,
         baseUrl: baseUrl ?? 'http://127.0.0.1:11434',
         ...(model ? { model } : {}),
+        stream,
         resilience,
       };
     case 'openai':
@@ -92,6 +94,7 @@ function llmConfig(env: Env, region: string): LlmConfig {
         baseUrl,
         ...(env.ECHO_LLM_API_KEY ? { apiKey: env.ECHO_LLM_API_KEY } : {}),
         ...(model ? { model } : {}),
+        stream,
         resilience,
       };
     case 'bedrock':
@@ -100,6 +103,7 @@ function llmConfig(env: Env, region: string): LlmConfig {
         region,
         ...(baseUrl ? { endpoint: baseUrl } : {}),
         ...(model ? { model } : {}),
+        stream,
         resilience,
       };
   }

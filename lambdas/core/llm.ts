@@ -63,11 +63,17 @@ export interface ChatResponse {
   /** The tools the model asked for (empty when it answered). */
   toolCalls: ToolCall[];
   stopReason: StopReason;
-  /** What the model said when it refused (OpenAI's `refusal`; a refusal recognized in the text). */
+  /**
+   * What the model said when it refused (OpenAI's `refusal`; a refusal recognized in the text).
+   * Set exactly when `stopReason` is `refusal`; `text` is then empty, so a refusal is never taken
+   * for the answer.
+   */
   refusal?: string;
   usage: TokenUsage;
   /** Which provider answered: after a fallback, the fallback's. */
   provider: string;
+  /** Set when the fallback answered: the provider that failed and why. */
+  fallback?: { from: string; reason: string };
   model: string;
   latencyMs: number;
 }

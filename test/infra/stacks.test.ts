@@ -476,11 +476,11 @@ describe('IAM, scoped', () => {
     }
   });
 
-  it('Bedrock InvokeModel on the configured model only, for the agents only', () => {
+  it('Bedrock InvokeModel (Converse) and its streaming form (ConverseStream) on the configured model only, for the agents only', () => {
     for (const name of AGENT_NAMES) {
       const bedrock = statementsOf(name).filter((s) => actionsOf(s).some((a) => a.startsWith('bedrock:')));
       expect(bedrock).toHaveLength(1);
-      expect(actionsOf(bedrock[0])).toEqual(['bedrock:InvokeModel']);
+      expect(actionsOf(bedrock[0])).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']);
       expect(JSON.stringify(bedrock[0].Resource)).toContain(`::foundation-model/${DEFAULT_BEDROCK_MODEL}`);
     }
     for (const name of OTHER_NAMES) {

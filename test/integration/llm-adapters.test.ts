@@ -1,7 +1,9 @@
 /**
  * One contract for the three HTTP LLM adapters, each against a scripted server that speaks its
  * provider's real protocol on loopback (Ollama /api/chat, OpenAI /v1/chat/completions, Bedrock
- * Converse through the real AWS SDK), then the resilience layer and `openLlm` over them.
+ * Converse through the real AWS SDK), streamed (NDJSON, SSE, ConverseStream's event stream) and
+ * whole, then the resilience layer and `openLlm` over them. Tool calling, structured output and
+ * refusals in each protocol's own terms: llm-protocols.test.ts.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBedrockLlm } from '../../lambdas/adapters/llm/bedrock.llm.ts';
@@ -15,6 +17,7 @@ import {
 } from '../../lambdas/adapters/llm/resilient.llm.ts';
 import { createRulesLlm, RULES_NO_OPINION } from '../../lambdas/adapters/llm/rules.llm.ts';
 import {
+  type ChatOptions,
   type ChatRequest,
   type Llm,
   LlmError,
@@ -32,19 +35,30 @@ import {
 
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
 
-const adapters: Array<{ protocol: LlmProtocol; model: string; open(url: string): Llm }> = [
-  { protocol: 'ollama', model: 'llama3.1:8b', open: (url) => createOllamaLlm({ baseUrl: url }) },
+/** `open(url, stream)`: the adapter, streaming or not (its default is streaming). */
+const adapters: Array<{ protocol: LlmProtocol; model: string; open(url: string, stream?: boolean): Llm }> = [
+  {
+    protocol: 'ollama',
+    model: 'llama3.1:8b',
+    open: (url, stream = true) => createOllamaLlm({ baseUrl: url, stream }),
+  },
   {
     protocol: 'openai',
     model: 'gpt-4o-mini',
-    open: (url) => createOpenAiCompatibleLlm({ baseUrl: url, apiKey: 'sk-test' }),
+    open: (url, stream = true) => createOpenAiCompatibleLlm({ baseUrl: url, apiKey: 'sk-test', stream }),
   },
   {
     protocol: 'bedrock',
     model: 'anthropic.claude-3-haiku-20240307-v1:0',
-    open: (url) => createBedrockLlm({ region: 'us-east-1', endpoint: url, credentials }),
+    open: (url, stream = true) =>
+      createBedrockLlm({ region: 'us-east-1', endpoint: url, credentials, stream }),
   },
 ];
+
+const modes = adapters.flatMap((a) => [
+  { ...a, stream: true, mode: 'streamed' },
+  { ...a, stream: false, mode: 'whole' },
+]);
 
 const ask = (model: string, extra: Partial<ChatRequest> = {}): ChatRequest => ({
   model,
@@ -66,12 +80,12 @@ async function failure(promise: Promise<unknown>): Promise<LlmError> {
   return error as LlmError;
 }
 
-describe.each(adapters)('LLM adapter contract: $protocol', ({ protocol, model, open }) => {
+describe.each(modes)('LLM adapter contract: $protocol ($mode)', ({ protocol, model, open, stream }) => {
   let server: ScriptedLlmServer;
   let llm: Llm;
   beforeAll(async () => {
     server = await startScriptedLlmServer(protocol);
-    llm = open(server.url);
+    llm = open(server.url, stream);
   });
   afterEach(() => {
     server.reset();
@@ -98,6 +112,7 @@ describe.each(adapters)('LLM adapter contract: $protocol', ({ protocol, model, o
       temperature: 0.2,
       maxTokens: 64,
       json: false,
+      stream,
     });
   });
 
@@ -139,12 +154,21 @@ describe.each(adapters)('LLM adapter contract: $protocol', ({ protocol, model, o
     expect(error.message).toContain('unknown field');
   });
 
-  it('a malformed body is LlmResponseError', async () => {
+  it('a malformed body (or stream event) is LlmResponseError', async () => {
     server.script({ kind: 'malformed' });
     const error = await failure(llm.chat(ask(model)));
     expect(error).toBeInstanceOf(LlmResponseError);
     expect(error.retryable).toBe(false);
-    expect(error.message).toMatch(/unparseable body \(HTTP 200\)/);
+    expect(error.message).toMatch(
+      stream ? /unparseable stream( event)? \(HTTP 200\)/ : /unparseable body \(HTTP 200\)/,
+    );
+  });
+
+  it('a connection that breaks under the answer is LlmUnavailableError', async () => {
+    server.script({ kind: 'cut', text: 'We should' });
+    const error = await failure(llm.chat(ask(model), { timeoutMs: 5_000 }));
+    expect(error).toBeInstanceOf(LlmUnavailableError);
+    expect(error.retryable).toBe(true);
   });
 
   it('no answer within timeoutMs is LlmTimeoutError', async () => {
@@ -155,7 +179,7 @@ describe.each(adapters)('LLM adapter contract: $protocol', ({ protocol, model, o
   });
 
   it('a refused connection is LlmUnavailableError', async () => {
-    const closed = open(`http://127.0.0.1:${await freePort()}${protocol === 'openai' ? '/v1' : ''}`);
+    const closed = open(`http://127.0.0.1:${await freePort()}${protocol === 'openai' ? '/v1' : ''}`, stream);
     const error = await failure(closed.chat(ask(model), { timeoutMs: 5_000 }));
     expect(error).toBeInstanceOf(LlmUnavailableError);
     expect(error.message).toContain('ECONNREFUSED');
@@ -171,15 +195,15 @@ describe('per-protocol request shape', () => {
     for (const server of Object.values(servers)) await server.close();
   });
 
-  it('ollama: not streamed, format json, options.temperature and num_predict', async () => {
+  it('ollama: streamed by default, or not; format json, options.temperature and num_predict', async () => {
     const server = servers.ollama!;
-    server.script({ kind: 'answer', text: '{}' });
+    server.script({ kind: 'answer', text: '{}' }, { kind: 'answer', text: '{}' });
     await createOllamaLlm({ baseUrl: server.url }).chat(ask('llama3.1:8b', { json: true }));
-    expect(server.requests[0]!.body).toMatchObject({
-      stream: false,
-      format: 'json',
-      options: { temperature: 0.2, num_predict: 64 },
-    });
+    await createOllamaLlm({ baseUrl: server.url, stream: false }).chat(ask('llama3.1:8b', { json: true }));
+    const shape = { format: 'json', options: { temperature: 0.2, num_predict: 64 } };
+    expect(server.requests[0]!.body).toMatchObject({ stream: true, ...shape });
+    expect(server.requests[1]!.body).toMatchObject({ stream: false, ...shape });
+    expect(server.requests[1]!.body).not.toHaveProperty('tools');
   });
 
   it('openai: max_tokens, response_format, bearer auth only when an API key is given', async () => {
@@ -188,37 +212,49 @@ describe('per-protocol request shape', () => {
     await createOpenAiCompatibleLlm({ baseUrl: server.url, apiKey: 'sk-test' }).chat(
       ask('gpt-4o-mini', { json: true }),
     );
-    await createOpenAiCompatibleLlm({ baseUrl: server.url }).chat(ask('gpt-4o-mini'));
+    await createOpenAiCompatibleLlm({ baseUrl: server.url, stream: false }).chat(ask('gpt-4o-mini'));
     expect(server.requests[0]!.body).toMatchObject({
       max_tokens: 64,
       response_format: { type: 'json_object' },
+      stream: true,
+      stream_options: { include_usage: true },
     });
+    expect(server.requests[0]!.headers.accept).toBe('text/event-stream');
     expect(server.requests[0]!.chat.authorization).toBe('Bearer sk-test');
     expect(server.requests[1]!.chat.authorization).toBeUndefined();
     expect(server.requests[1]!.body.response_format).toBeUndefined();
+    expect(server.requests[1]!.body).not.toHaveProperty('stream');
+    expect(server.requests[1]!.body).not.toHaveProperty('tools');
   });
 
-  it('bedrock: signed, system apart, content blocks, roles merged to alternate, inferenceConfig', async () => {
-    const server = servers.bedrock!;
-    server.script({ kind: 'answer', text: 'ok' });
-    await createBedrockLlm({ region: 'us-east-1', endpoint: server.url, credentials }).chat({
-      model: 'amazon.nova-lite-v1:0',
-      messages: [
-        { role: 'system', content: 'You are the CEO.' },
-        { role: 'user', content: 'First.' },
-        { role: 'user', content: 'Second.' },
-      ],
-      maxTokens: 32,
-    });
-    const request = server.requests[0]!;
-    expect(request.path).toBe('/model/amazon.nova-lite-v1%3A0/converse');
-    expect(request.chat.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDTEST\//);
-    expect(request.body).toEqual({
-      system: [{ text: 'You are the CEO.' }],
-      messages: [{ role: 'user', content: [{ text: 'First.' }, { text: 'Second.' }] }],
-      inferenceConfig: { maxTokens: 32 },
-    });
-  });
+  it.each([
+    { stream: true, path: '/model/amazon.nova-lite-v1%3A0/converse-stream' },
+    { stream: false, path: '/model/amazon.nova-lite-v1%3A0/converse' },
+  ])(
+    'bedrock: signed, system apart, content blocks, roles merged to alternate, inferenceConfig ($path)',
+    async ({ stream, path }) => {
+      const server = servers.bedrock!;
+      server.reset();
+      server.script({ kind: 'answer', text: 'ok' });
+      await createBedrockLlm({ region: 'us-east-1', endpoint: server.url, credentials, stream }).chat({
+        model: 'amazon.nova-lite-v1:0',
+        messages: [
+          { role: 'system', content: 'You are the CEO.' },
+          { role: 'user', content: 'First.' },
+          { role: 'user', content: 'Second.' },
+        ],
+        maxTokens: 32,
+      });
+      const request = server.requests[0]!;
+      expect(request.path).toBe(path);
+      expect(request.chat.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDTEST\//);
+      expect(request.body).toEqual({
+        system: [{ text: 'You are the CEO.' }],
+        messages: [{ role: 'user', content: [{ text: 'First.' }, { text: 'Second.' }] }],
+        inferenceConfig: { maxTokens: 32 },
+      });
+    },
+  );
 });
 
 describe('withResilience', () => {
@@ -328,6 +364,7 @@ describe('withResilience', () => {
     expect(response.provider).toBe('rules');
     expect(response.text).toContain('the CTO of ECHO');
     expect(server.requests).toHaveLength(2);
+    expect(response.fallback).toEqual({ from: 'openai', reason: 'openai: no answer within 50 ms' });
     const fallback = events.find((e) => e.type === 'fallback');
     expect(fallback).toMatchObject({ from: 'openai', to: 'rules' });
     expect(fallback?.type === 'fallback' && fallback.error).toBeInstanceOf(LlmTimeoutError);
@@ -338,7 +375,32 @@ describe('withResilience', () => {
     server.script({ kind: 'error', status: 401, message: 'bad key' });
     const response = await resilient(llm, { fallback: createRulesLlm() }).chat(ask(model, { json: true }));
     expect(response).toMatchObject({ provider: 'rules', text: RULES_NO_OPINION });
+    expect(response.fallback).toMatchObject({ from: 'openai', reason: expect.stringContaining('bad key') });
     expect(server.requests).toHaveLength(1);
+  });
+
+  it('an answer of the provider itself is not marked as a fallback', async () => {
+    server.script({ kind: 'answer', text: 'Yes.' });
+    const response = await resilient(llm, { fallback: createRulesLlm() }).chat(ask(model));
+    expect(response.provider).toBe('openai');
+    expect(response).not.toHaveProperty('fallback');
+  });
+
+  it("passes the call's purpose to the adapter, and the attempt's own signal", async () => {
+    const seen: ChatOptions[] = [];
+    const recording: Llm = {
+      provider: 'recording',
+      chat: async (request, options = {}) => {
+        seen.push(options);
+        return createRulesLlm().chat(request);
+      },
+    };
+    const purpose = { role: 'cto', purpose: 'vote', decisionId: 'd-1' };
+    await resilient(recording).chat(ask(model), { purpose, timeoutMs: 500 });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.purpose).toEqual(purpose);
+    expect(seen[0]!.signal).toBeInstanceOf(AbortSignal);
+    expect(seen[0]!.timeoutMs).toBeUndefined(); // one timer per attempt: the wrapper's
   });
 
   it('times out an adapter that ignores its signal', async () => {
@@ -395,6 +457,50 @@ describe('openLlm', () => {
       const response = await llm.chat(ask('role-model'));
       expect(response.provider).toBe('openai');
       expect(server.requests[0]!.chat.model).toBe('qwen2.5:7b');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.each(adapters)(
+    '$protocol: streams by default; stream: false asks for the whole answer',
+    async ({ protocol }) => {
+      const server = await startScriptedLlmServer(protocol);
+      try {
+        server.script({ kind: 'answer', text: 'one' }, { kind: 'answer', text: 'two' });
+        const base =
+          protocol === 'bedrock'
+            ? ({ provider: 'bedrock', region: 'us-east-1', endpoint: server.url, credentials } as const)
+            : ({ provider: protocol, baseUrl: server.url } as const);
+        expect((await openLlm(base).chat(ask('m'))).text).toBe('one');
+        expect((await openLlm({ ...base, stream: false }).chat(ask('m'))).text).toBe('two');
+        expect(server.requests.map((r) => r.chat.stream)).toEqual([true, false]);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  it('tells through onEvent when a response schema had to go non-strict, and why', async () => {
+    const server = await startScriptedLlmServer('openai');
+    try {
+      server.script({ kind: 'answer', text: '{"scores":{"cto":1}}' });
+      const events: LlmEvent[] = [];
+      const llm = openLlm({ provider: 'openai', baseUrl: server.url }, { onEvent: (e) => events.push(e) });
+      const schema = {
+        type: 'object',
+        properties: { scores: { type: 'object', additionalProperties: { type: 'number' } } },
+        required: ['scores'],
+        additionalProperties: false,
+      };
+      const response = await llm.chat(ask('gpt-4o-mini', { responseSchema: { name: 'scores', schema } }));
+      expect(JSON.parse(response.text)).toEqual({ scores: { cto: 1 } });
+      expect(server.requests[0]!.chat.responseSchema).toMatchObject({ name: 'scores', strict: false });
+      expect(events.find((e) => e.type === 'notice')).toEqual({
+        type: 'notice',
+        provider: 'openai',
+        message: expect.stringMatching(/"scores" sent with strict: false: scores is an open map/),
+      });
     } finally {
       await server.close();
     }

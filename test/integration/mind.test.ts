@@ -51,7 +51,14 @@ describe('the mind on a model', () => {
       take: { answer: 'Two backend engineers first, then a designer.', stop: 'answered', actions: [] },
     });
     expect(model.requests).toHaveLength(2);
-    expect(model.requests[0]!.chat).toMatchObject({ json: true, model: expect.stringContaining('nova') });
+    // asked with the verdict's JSON Schema, in OpenAI's own way (response_format json_schema)
+    expect(model.requests[0]!.chat).toMatchObject({
+      model: expect.stringContaining('nova'),
+      responseSchema: {
+        name: 'relevance',
+        schema: { type: 'object', required: expect.arrayContaining(['join', 'as', 'reason']) },
+      },
+    });
     expect(model.requests[0]!.chat.messages[0]!.content).toMatch(/Chief Human Resources Officer/);
     expect(verdicts.find((m: { from: string }) => m.from === 'cto').content.join).toBe(false);
   });

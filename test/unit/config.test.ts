@@ -49,7 +49,19 @@ describe('configuration', () => {
     });
   });
 
+  it('streams model answers unless ECHO_LLM_STREAM=off', () => {
+    const openai = { ECHO_LLM_PROVIDER: 'openai', ECHO_LLM_BASE_URL: 'http://127.0.0.1:8000/v1' };
+    expect(parseConfig(openai).llm).toMatchObject({ provider: 'openai', stream: true });
+    expect(parseConfig({ ...openai, ECHO_LLM_STREAM: 'on' }).llm).toMatchObject({ stream: true });
+    expect(parseConfig({ ...openai, ECHO_LLM_STREAM: 'off' }).llm).toMatchObject({ stream: false });
+    expect(parseConfig({ ECHO_LLM_PROVIDER: 'ollama', ECHO_LLM_STREAM: 'off' }).llm).toMatchObject({
+      stream: false,
+    });
+    expect(parseConfig({ ECHO_LLM_PROVIDER: 'bedrock' }).llm).toMatchObject({ stream: true });
+  });
+
   it.each([
+    [{ ECHO_LLM_STREAM: 'yes' }, 'ECHO_LLM_STREAM: must be on (the default) or off, got "yes"'],
     [{ ECHO_PORT: 'abc' }, 'ECHO_PORT: must be an integer from 0 to 65535, got "abc"'],
     [{ ECHO_AWS_PORT: '70000' }, 'ECHO_AWS_PORT: must be an integer from 0 to 65535, got "70000"'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL: must use postgres or postgresql, got "mysql:"'],

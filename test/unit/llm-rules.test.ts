@@ -49,6 +49,17 @@ describe('rules llm', () => {
     });
   });
 
+  it('answers "no opinion" to a response schema too, and calls no tool even when one is forced', async () => {
+    const tools = [
+      { name: 'approve_spend', description: 'Approve a spend.', inputSchema: { type: 'object' } },
+    ];
+    const schema = await llm.chat(request({ responseSchema: { name: 'vote', schema: { type: 'object' } } }));
+    expect(schema.text).toBe(RULES_NO_OPINION);
+    const forced = await llm.chat(request({ tools, toolChoice: { name: 'approve_spend' } }));
+    expect(forced).toMatchObject({ toolCalls: [], stopReason: 'end', provider: 'rules' });
+    expect(forced.text).toContain('rules engine: no model was consulted');
+  });
+
   it('cuts the text to maxTokens (about 4 characters a token)', async () => {
     expect((await llm.chat(request({ maxTokens: 3 }))).text).toBe('As the Test ');
   });

@@ -11,15 +11,17 @@ import { createOpenAiCompatibleLlm } from './openai-compatible.llm.ts';
 import { type ResilienceOptions, type ResilienceSettings, withResilience } from './resilient.llm.ts';
 import { createRulesLlm } from './rules.llm.ts';
 
+/** `stream`: the provider's streaming form (SSE, NDJSON, ConverseStream), default true. */
 export type LlmProviderConfig =
   | { provider: 'rules' }
-  | { provider: 'ollama'; baseUrl: string; model?: string }
-  | { provider: 'openai'; baseUrl: string; apiKey?: string; model?: string }
+  | { provider: 'ollama'; baseUrl: string; model?: string; stream?: boolean }
+  | { provider: 'openai'; baseUrl: string; apiKey?: string; model?: string; stream?: boolean }
   | {
       provider: 'bedrock';
       region: string;
       endpoint?: string;
       model?: string;
+      stream?: boolean;
       credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
     };
 
@@ -38,14 +40,20 @@ function pinned(llm: Llm, model: string | undefined): Llm {
   return { provider: llm.provider, chat: (request, options) => llm.chat({ ...request, model }, options) };
 }
 
-function openProvider(config: LlmProviderConfig): Llm {
+function openProvider(config: LlmProviderConfig, notice: (message: string) => void): Llm {
   switch (config.provider) {
     case 'rules':
       return createRulesLlm();
     case 'ollama':
-      return pinned(createOllamaLlm({ baseUrl: config.baseUrl }), config.model);
+      return pinned(
+        createOllamaLlm({
+          baseUrl: config.baseUrl,
+          ...(config.stream === undefined ? {} : { stream: config.stream }),
+        }),
+        config.model,
+      );
     case 'openai':
-      return pinned(createOpenAiCompatibleLlm(config), config.model);
+      return pinned(createOpenAiCompatibleLlm({ ...config, onNotice: notice }), config.model);
     case 'bedrock':
       return pinned(createBedrockLlm(config), config.model);
   }
@@ -58,5 +66,10 @@ export function openLlm(
 ): Llm {
   const settings = { ...DEFAULT_RESILIENCE, ...config.resilience };
   const fallback = config.provider === 'rules' ? undefined : createRulesLlm();
-  return withResilience(openProvider(config), { ...settings, ...hooks, ...(fallback ? { fallback } : {}) });
+  const notice = (message: string) => hooks.onEvent?.({ type: 'notice', provider: config.provider, message });
+  return withResilience(openProvider(config, notice), {
+    ...settings,
+    ...hooks,
+    ...(fallback ? { fallback } : {}),
+  });
 }

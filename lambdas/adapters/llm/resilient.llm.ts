@@ -2,9 +2,10 @@
  * Wraps an Llm with a timeout per attempt, bounded retries with exponential backoff and jitter on
  * retryable failures only (429, 5xx, network, timeout; never a 400 or 401), the provider's
  * `Retry-After` honoured up to `maxDelayMs`, and, when given, a fallback that answers when the
- * provider finally fails, so the caller gets an answer, marked by `provider`. Every attempt, retry
- * and fallback is reported through `onEvent`, for logs and token counts. A cancellation by the
- * caller's signal ends the call at once: no retry, no fallback.
+ * provider finally fails, so the caller gets an answer, marked by `provider` and by `fallback`
+ * (the provider that failed, and why). Every attempt, retry and fallback is reported through
+ * `onEvent`, for logs and token counts. A cancellation by the caller's signal ends the call at
+ * once: no retry, no fallback. The call's other options (its `purpose`) reach the adapter as given.
  */
 import type { ChatOptions, ChatRequest, ChatResponse, Llm, LlmError, TokenUsage } from '../../core/llm.ts';
 import { LlmRateLimitedError, LlmTimeoutError } from '../../core/llm.ts';
@@ -31,7 +32,9 @@ export type LlmEvent =
       error: LlmError;
     }
   | { type: 'retry'; provider: string; attempt: number; delayMs: number; error: LlmError }
-  | { type: 'fallback'; from: string; to: string; error: LlmError };
+  | { type: 'fallback'; from: string; to: string; error: LlmError }
+  /** What an adapter could not do as asked (e.g. a response schema sent non-strict), and why. */
+  | { type: 'notice'; provider: string; message: string };
 
 export interface ResilienceSettings {
   /** Per attempt; a call's own `timeoutMs` overrides it. */
@@ -61,8 +64,9 @@ async function attemptOnce(
   target: Llm,
   request: ChatRequest,
   timeoutMs: number,
-  outer: AbortSignal | undefined,
+  call: ChatOptions,
 ): Promise<ChatResponse> {
+  const { signal: outer, timeoutMs: _ownTimer, ...passed } = call;
   const controller = new AbortController();
   // Rejects once the attempt is aborted: by its deadline or by the caller (even before it began).
   const aborted = new Promise<never>((_, reject) => {
@@ -77,7 +81,9 @@ async function attemptOnce(
   outer?.addEventListener('abort', onAbort, { once: true });
   try {
     // Called inside a promise, so an adapter that throws synchronously still goes through the race.
-    const answer = Promise.resolve().then(() => target.chat(request, { signal: controller.signal }));
+    const answer = Promise.resolve().then(() =>
+      target.chat(request, { ...passed, signal: controller.signal }),
+    );
     return await Promise.race([answer, aborted]);
   } catch (error) {
     throw toLlmError(target.provider, error, controller.signal);
@@ -103,7 +109,7 @@ export function withResilience(llm: Llm, options: ResilienceOptions): Llm {
     const timeoutMs = call.timeoutMs ?? options.timeoutMs;
     const base = { type: 'attempt', provider: target.provider, model: request.model, attempt } as const;
     try {
-      const response = await attemptOnce(target, request, timeoutMs, call.signal);
+      const response = await attemptOnce(target, request, timeoutMs, call);
       const { model, latencyMs, usage } = response;
       onEvent({ ...base, model, latencyMs, ok: true, usage });
       return response;
@@ -138,7 +144,8 @@ export function withResilience(llm: Llm, options: ResilienceOptions): Llm {
       }
       if (!fallback) throw failure;
       onEvent({ type: 'fallback', from: llm.provider, to: fallback.provider, error: failure });
-      return total(await tryOnce(fallback, 1, request, call));
+      const answer = await tryOnce(fallback, 1, request, call);
+      return { ...total(answer), fallback: { from: llm.provider, reason: failure.message } };
     },
   };
 }

@@ -5,9 +5,11 @@
  * - plain text: an acknowledgement of the last user message in the voice of the system prompt, e.g.
  *   `As the CTO of ECHO: noted "Should we move to Postgres 17?". (rules engine: no model was consulted)`
  *   (the voice is the system prompt's "You are ..." phrase, or none); cut to `maxTokens` (≈ 4 chars each);
- * - JSON mode: always `RULES_NO_OPINION`, `{"verdict":null,"confidence":0,"reason":"..."}`, which
- *   callers read as "no opinion" and so fall back to their own deterministic rules (keyword score,
- *   abstention).
+ * - JSON mode or a response schema: always `RULES_NO_OPINION`,
+ *   `{"verdict":null,"confidence":0,"reason":"..."}`, which callers read as "no opinion" and so
+ *   fall back to their own deterministic rules (keyword score, abstention);
+ * - tools: never called, even when one is forced (`toolCalls` is empty, `stopReason` is `end`):
+ *   the rules engine's own choice of a tool lives in the core, not here.
  *
  * Usage is estimated (≈ chars / 4); latency is 0. The organization's real deterministic decisions
  * live in the core; this adapter is the default provider and the resilience layer's fallback.
@@ -37,7 +39,7 @@ function voice(system: string): string | undefined {
 }
 
 export function rulesAnswer(request: ChatRequest): string {
-  if (request.json) return RULES_NO_OPINION;
+  if (request.json || request.responseSchema) return RULES_NO_OPINION;
   const system = request.messages.find((m) => m.role === 'system')?.content ?? '';
   const last = request.messages.findLast((m) => m.role === 'user')?.content ?? '';
   const persona = voice(system);

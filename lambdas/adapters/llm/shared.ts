@@ -1,9 +1,12 @@
 /**
  * What the LLM adapters share: the signal a call runs under, the mapping of HTTP and SDK failures to
- * the named LLM errors, one JSON POST over `fetch`, and the checks on an answer.
+ * the named LLM errors, one JSON POST over `fetch` (its answer read whole or streamed), the tool calls'
+ * arguments and results, the recognition of a refusal, and the checks on an answer.
  */
 import type * as z from 'zod';
+import { ValidationError } from '../../core/errors.ts';
 import {
+  type ChatMessage,
   type ChatOptions,
   type ChatRequest,
   type ChatResponse,
@@ -14,7 +17,11 @@ import {
   LlmResponseError,
   LlmTimeoutError,
   LlmUnavailableError,
+  type StopReason,
+  type ToolCall,
+  type ToolSpec,
 } from '../../core/llm.ts';
+import { chunksOf, lines } from './streams.ts';
 
 /** Whitespace collapsed, at most `max` characters: enough of a body to say what went wrong. */
 export function excerpt(text: string, max = 200): string {
@@ -71,7 +78,18 @@ const NETWORK_CODES = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_CLOSED',
+  // HTTP/2 (the Bedrock client): the stream or the session broke under the answer.
+  'ERR_HTTP2_STREAM_ERROR',
+  'ERR_HTTP2_STREAM_CANCEL',
+  'ERR_HTTP2_SESSION_ERROR',
+  'ERR_HTTP2_GOAWAY_SESSION',
+  'ERR_HTTP2_INVALID_SESSION',
 ]);
+
+/** Whether `error` (or one of its causes) is a broken or refused connection. */
+export function isNetworkFailure(error: unknown): boolean {
+  return networkCode(error) !== undefined;
+}
 
 function networkCode(error: unknown): string | undefined {
   for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
@@ -110,37 +128,62 @@ export function toLlmError(
   return new LlmError(provider, message, { cause: error });
 }
 
-/** POSTs JSON and returns the answer parsed by `schema`; every failure is a named LLM error. */
-export async function postJson<T>(
+/**
+ * POSTs JSON; a non-2xx answer becomes its named error (429 rate limited, 5xx unavailable, ...).
+ * Returns the response with its body still to read, and the signal the reading runs under.
+ */
+export async function postRequest(
   provider: string,
   url: string,
   body: unknown,
-  schema: z.ZodType<T>,
   options: ChatOptions & { headers?: Record<string, string> } = {},
-): Promise<T> {
+): Promise<{ response: Response; signal: AbortSignal | undefined }> {
   const signal = callSignal(options);
-  let status: number;
-  let text: string;
-  let header: (name: string) => string | null;
+  let response: Response;
   try {
-    const res = await fetch(url, {
+    response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', ...options.headers },
       body: JSON.stringify(body),
       signal,
     });
-    status = res.status;
-    header = (name) => res.headers.get(name);
-    text = await res.text();
   } catch (error) {
     throw toLlmError(provider, error, signal, options.timeoutMs);
   }
-  if (status < 200 || status > 299) throw statusError(provider, status, text, header);
+  if (!response.ok) {
+    const text = await responseText(provider, response, signal, options.timeoutMs);
+    throw statusError(provider, response.status, text, (name) => response.headers.get(name));
+  }
+  return { response, signal };
+}
+
+/** The whole body of a response; a connection that breaks while it is read is its named error. */
+export async function responseText(
+  provider: string,
+  response: Response,
+  signal: AbortSignal | undefined,
+  timeoutMs?: number,
+): Promise<string> {
+  try {
+    return await response.text();
+  } catch (error) {
+    throw toLlmError(provider, error, signal, timeoutMs);
+  }
+}
+
+/** `text` parsed by `schema`, or an `LlmResponseError` saying what did not parse (`what`: "body", "stream event"). */
+export function parseAnswer<T>(
+  provider: string,
+  text: string,
+  schema: z.ZodType<T>,
+  status: number,
+  what = 'body',
+): T {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new LlmResponseError(provider, `unparseable body (HTTP ${status}): ${excerpt(text)}`, {
+    throw new LlmResponseError(provider, `unparseable ${what} (HTTP ${status}): ${excerpt(text)}`, {
       status,
       cause: error,
     });
@@ -150,18 +193,50 @@ export async function postJson<T>(
     const issue = parsed.error.issues[0];
     throw new LlmResponseError(
       provider,
-      `unexpected answer (${issue?.path.join('.') || 'body'}: ${issue?.message}): ${excerpt(text)}`,
+      `unexpected ${what} (${issue?.path.join('.') || what}: ${issue?.message}): ${excerpt(text)}`,
       { status, cause: parsed.error },
     );
   }
   return parsed.data;
 }
 
+/** `text` parsed as JSON, or undefined when it is not JSON (for a first look at a stream event). */
+export function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The lines of a streamed answer as they arrive; a broken connection or the deadline while reading
+ * is its named error (unavailable, timeout). Leaving the loop early releases the connection.
+ */
+export async function* responseLines(
+  provider: string,
+  response: Response,
+  signal: AbortSignal | undefined,
+  timeoutMs?: number,
+): AsyncGenerator<string> {
+  if (!response.body) return;
+  try {
+    yield* lines(chunksOf(response.body));
+  } catch (error) {
+    throw toLlmError(provider, error, signal, timeoutMs);
+  }
+}
+
+/** The stream ended before the answer did: the connection broke, or the server gave up. Retryable. */
+export function streamCutShort(provider: string, what: string): LlmUnavailableError {
+  return new LlmUnavailableError(provider, `the stream ended before the answer did (${what})`);
+}
+
 /**
  * The text of an answer in JSON mode: a single JSON object, code fences and surrounding prose
  * removed; anything else is an `LlmResponseError`.
  */
-export function jsonObjectText(provider: string, text: string): string {
+export function jsonObjectText(provider: string, text: string, stopReason?: StopReason): string {
   const start = text.indexOf('{');
   const end = text.lastIndexOf('}');
   const candidate = start >= 0 && end > start ? text.slice(start, end + 1) : text;
@@ -171,24 +246,137 @@ export function jsonObjectText(provider: string, text: string): string {
   } catch {
     // reported below, with the text itself
   }
-  throw new LlmResponseError(provider, `asked for a JSON object, got: ${excerpt(text)}`);
+  const cut = stopReason === 'max_tokens' ? ' (cut off at maxTokens)' : '';
+  throw new LlmResponseError(provider, `asked for a JSON object, got${cut}: ${excerpt(text) || '(nothing)'}`);
 }
 
-/** The response of an adapter: JSON mode checked, usage estimated where the provider gave none. */
-export function chatResponse(
+/** A tool call's arguments as the model wrote them: the parsed JSON, or the raw text when it does not parse. */
+export function toolArguments(raw: string): unknown {
+  if (raw.trim() === '') return {};
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** A tool call's arguments as JSON text, for protocols that carry them as a string. */
+export function argumentsText(call: ToolCall): string {
+  return typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments ?? {});
+}
+
+/** A tool call's arguments as an object, for protocols that carry them as one (unparsed text: `{}`). */
+export function argumentsObject(call: ToolCall): Record<string, unknown> {
+  const value = call.arguments;
+  return value && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+/** A tool result as text for protocols without an error flag: a failure says so first. */
+export function toolResultText(message: Extract<ChatMessage, { role: 'tool' }>): string {
+  if (!message.isError || /^\s*error\b/i.test(message.content)) return message.content;
+  return `Error: ${message.content}`;
+}
+
+/** The tool a request forces (`toolChoice: {name}`), checked to be one of the tools it offers. */
+export function forcedTool(request: ChatRequest): ToolSpec | undefined {
+  const choice = request.toolChoice;
+  if (!choice || typeof choice === 'string') return undefined;
+  const tool = request.tools?.find((t) => t.name === choice.name);
+  if (!tool) {
+    const offered = request.tools?.map((t) => t.name).join(', ') || 'none';
+    throw new ValidationError(
+      'toolChoice.name',
+      `must name one of the tools offered (${offered}), got "${choice.name}"`,
+    );
+  }
+  return tool;
+}
+
+/** Whether the conversation already holds tool calls or results (some protocols then need the tools declared). */
+export function hasToolTurns(request: ChatRequest): boolean {
+  return request.messages.some((m) => m.role === 'tool' || (m.role === 'assistant' && !!m.toolCalls?.length));
+}
+
+const REFUSAL = new RegExp(
+  [
+    // an apology or a softener first, optionally
+    String.raw`^(?:(?:i['’]?m|i am)\s+(?:very\s+|really\s+|so\s+)?sorry[,.!]?\s*(?:but\s+)?|sorry[,.!]?\s*(?:but\s+)?|unfortunately,?\s*|apologies[,.!]?\s*(?:but\s+)?)?`,
+    // then "I can't" in its forms
+    String.raw`i\s*(?:can(?:no|'|’)?t|can not|won(?:'|’)t(?:\s+be\s+able\s+to)?|will not|(?:am|'m|’m)\s+(?:unable|not able|not allowed|not permitted|not going)\s+to)\s+`,
+    // a verb of help, then what is refused: the request itself, not a topic
+    '(?:help|assist|comply|fulfil+|provide|do|support|answer|engage|participate|complete|process|continue|generate|create|write)',
+    String.raw`(?:\s+you)?(?:\s+with)?\s+(?:that|this|it|your request|this request|that request|the request|such (?:a )?requests?|these requests|that information|this information)`,
+    // and the sentence ends there: "I can't do this alone; ..." is not a refusal
+    String.raw`(?:\s+(?:for you|right now|here|at all))?\s*(?:[.!,;:]|—|-|$)`,
+  ].join(''),
+  'i',
+);
+
+/**
+ * The refusal a text is, or undefined: a short answer whose first sentence declines the request
+ * itself ("I can't help with that.", "I'm sorry, but I cannot comply with this request."). A text
+ * that declines a topic ("I can't help with the API design; ask the architect") is an answer, not
+ * a refusal, and so is a long answer that merely starts with a caveat.
+ */
+export function recognizeRefusal(text: string): string | undefined {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length === 0 || flat.length > 600) return undefined;
+  return REFUSAL.test(flat) ? flat : undefined;
+}
+
+/** What an adapter got from its provider, in the port's terms, before the common checks. */
+export interface ProviderAnswer {
+  text: string;
+  toolCalls: ToolCall[];
+  stopReason: StopReason;
+  /** The provider's own refusal field (OpenAI's `message.refusal`). */
+  refusal?: string | undefined;
+  model?: string | undefined;
+  inputTokens?: number | undefined;
+  outputTokens?: number | undefined;
+}
+
+/**
+ * The response of an adapter: tool calls make the stop reason `tool_calls`; a refusal (the
+ * provider's, or recognized in a plain answer) is `stopReason: 'refusal'` with `refusal` set and
+ * no text; JSON mode and a response schema are checked to be one JSON object; an empty answer is
+ * an `LlmResponseError`; usage is estimated where the provider gave none.
+ */
+export function finishResponse(
   provider: string,
   request: ChatRequest,
-  answer: { text: string; model?: string; inputTokens?: number; outputTokens?: number },
+  answer: ProviderAnswer,
   startedAt: number,
 ): ChatResponse {
-  const text = request.json ? jsonObjectText(provider, answer.text) : answer.text;
+  const toolCalls = answer.toolCalls;
+  let stopReason: StopReason = answer.stopReason;
+  if (toolCalls.length > 0 && stopReason === 'end') stopReason = 'tool_calls';
+  let text = answer.text;
+  let refusal = answer.refusal?.trim() || undefined;
+  if (!refusal && toolCalls.length === 0 && (stopReason === 'end' || stopReason === 'other')) {
+    refusal = recognizeRefusal(text);
+  }
+  if (refusal) {
+    stopReason = 'refusal';
+    text = '';
+  } else if (toolCalls.length === 0 && stopReason !== 'content_filter') {
+    if (request.json || request.responseSchema) text = jsonObjectText(provider, text, stopReason);
+    else if (text.trim() === '') {
+      throw new LlmResponseError(provider, `the model answered nothing (stop reason ${stopReason})`);
+    }
+  }
   return {
     text,
-    toolCalls: [],
-    stopReason: 'end',
+    toolCalls,
+    stopReason,
+    ...(refusal ? { refusal } : {}),
     usage: {
       inputTokens: answer.inputTokens ?? estimateRequestTokens(request),
-      outputTokens: answer.outputTokens ?? estimateTokens(text),
+      outputTokens:
+        answer.outputTokens ??
+        estimateTokens(text) + (toolCalls.length ? estimateTokens(JSON.stringify(toolCalls)) : 0),
     },
     provider,
     model: answer.model || request.model,

@@ -6,7 +6,7 @@
  * asked for, never invented. Only decision and reply tools are planned: never an override, an
  * escalation, a collaborative decision, a consultation or a memory. Pure: no clock, no state.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { fieldOf } from '../../../events/validate.ts';
 import type { JsonObject } from '../messages.ts';
 import type { Role } from '../roles.ts';
