@@ -255,7 +255,7 @@ export function organization(options: OrganizationOptions = {}): Behaviour {
     });
     if (!outcome) return thinkLoop(ctx, message.subject, message.content);
     if (outcome.kind !== 'consult') return { kind: 'tool', outcome };
-    const turns = await consultTurns(ctx, outcome);
+    const { turns } = await consultation(store, ctx, outcome);
     return {
       kind: 'tool',
       outcome,
@@ -267,22 +267,26 @@ export function organization(options: OrganizationOptions = {}): Behaviour {
     };
   }
 
-  /** The turns of a consultation: the session's so far (when it is the role's and alive) and the prompt. */
-  async function consultTurns(
-    ctx: { role: Role; now: Date; store?: ThinkContext['store']; tx?: ActContext['tx'] },
+  /**
+   * A consultation's session (when it is the role's and alive) and its turns: the session's so far
+   * and the prompt. Read while thinking (to ask the model), and again when acting (to save it).
+   */
+  async function consultation(
+    reader: Pick<ActContext['tx'], 'getSession'>,
+    ctx: { role: Role; now: Date },
     outcome: Extract<ToolOutcome, { kind: 'consult' }>,
   ) {
-    const reader = ctx.tx ?? ctx.store!;
     const existing =
       outcome.mode === 'session' && outcome.sessionId
         ? await reader.getSession(outcome.sessionId)
         : undefined;
     const live =
       existing && existing.role === ctx.role && new Date(existing.expiresAt) > ctx.now ? existing : undefined;
-    return [
+    const turns = [
       ...(live?.turns ?? []),
       { role: 'user' as const, content: outcome.prompt, at: ctx.now.toISOString() },
     ];
+    return { live, turns };
   }
 
   /**
@@ -535,10 +539,7 @@ export function organization(options: OrganizationOptions = {}): Behaviour {
     answer: { text: string; tokens: number },
   ): Promise<JsonObject> {
     if (outcome.mode === 'once') return { answer: answer.text, tokens: answer.tokens };
-    const turns = await consultTurns(ctx, outcome);
-    const existing = outcome.sessionId ? await ctx.tx.getSession(outcome.sessionId) : undefined;
-    const live =
-      existing && existing.role === ctx.role && new Date(existing.expiresAt) > ctx.now ? existing : undefined;
+    const { live, turns } = await consultation(ctx.tx, ctx, outcome);
     const kept = [
       ...turns,
       { role: 'assistant' as const, content: answer.text, at: ctx.now.toISOString() },
