@@ -18,7 +18,7 @@ beforeAll(() => {
 }, 120_000);
 
 describe('localstack=true', () => {
-  it('has no VPC, no Aurora, no ElastiCache, no API Gateway: only the bus is stateful', () => {
+  it('has no VPC, no Aurora, no ElastiCache, no API Gateway: only the bus (and its policy) is stateful', () => {
     for (const t of [stateful, stateless]) {
       for (const type of [
         'AWS::EC2::VPC',
@@ -32,6 +32,7 @@ describe('localstack=true', () => {
     }
     expect(Object.values(stateful.toJSON().Resources).map((r: any) => r.Type)).toEqual([
       'AWS::Events::EventBus',
+      'AWS::Events::EventBusPolicy',
     ]);
   });
 

@@ -37,7 +37,7 @@ export type LlmEvent =
   | { type: 'notice'; provider: string; message: string };
 
 export interface ResilienceSettings {
-  /** Per attempt; a call's own `timeoutMs` overrides it. */
+  /** Per attempt; a call's own `timeoutMs` (its deadline) can only shorten it. */
   timeoutMs: number;
   /** Retries after the first attempt, so at most `maxRetries + 1` attempts of the provider. */
   maxRetries: number;
@@ -106,7 +106,7 @@ export function withResilience(llm: Llm, options: ResilienceOptions): Llm {
 
   const tryOnce = async (target: Llm, attempt: number, request: ChatRequest, call: ChatOptions) => {
     const startedAt = performance.now();
-    const timeoutMs = call.timeoutMs ?? options.timeoutMs;
+    const timeoutMs = Math.min(call.timeoutMs ?? options.timeoutMs, options.timeoutMs);
     const base = { type: 'attempt', provider: target.provider, model: request.model, attempt } as const;
     try {
       const response = await attemptOnce(target, request, timeoutMs, call);
