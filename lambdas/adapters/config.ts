@@ -55,6 +55,8 @@ export interface Config {
   governance: Governance;
   /** How long an agent may think about one delivery (below its function's timeout); its lease outlasts it a little. */
   thinkMs: number;
+  /** One term of an agent's lease on a delivery, renewed while it thinks: how soon a crashed holder's delivery is taken up again. */
+  leaseTermMs: number;
   /** The agent loop's bounds per delivery. */
   loop: { maxTurns: number; maxTokens: number };
 }
@@ -243,6 +245,7 @@ export function parseConfig(env: Env = process.env): Config {
       discussionRounds: int(env, 'ECHO_DISCUSSION_ROUNDS', 1, 0, 5),
     },
     thinkMs: int(env, 'ECHO_AGENT_THINK_MS', 90_000, 100, 840_000),
+    leaseTermMs: int(env, 'ECHO_AGENT_LEASE_MS', 15_000, 300, 900_000),
     loop: {
       maxTurns: int(env, 'ECHO_LOOP_TURNS', 6, 1, 50),
       maxTokens: int(env, 'ECHO_LOOP_TOKENS', 20_000, 100, 10_000_000),

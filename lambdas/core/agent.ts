@@ -1,6 +1,6 @@
 /**
  * One agent's handling of its deliveries, in three steps. It leases its delivery row (a short
- * statement of its own); it thinks with no transaction open (a model may take seconds, and holds no
+ * statement of its own; the lease is held one term at a time, renewed while it thinks); it thinks with no transaction open (a model may take seconds, and holds no
  * connection or lock meanwhile); then it commits every effect (its messages, decisions, votes,
  * events) with the delivery marked processed and its activity, in one transaction that checks the
  * lease is still its own. A redelivered event finds the delivery processed or leased and changes
@@ -76,9 +76,12 @@ export interface AgentDeps extends PipelineDeps {
   behaviour?: Behaviour;
   /** How long an agent may think about one delivery (below its function's timeout). */
   thinkMs?: number;
+  /** One term of the delivery's lease, renewed while the agent thinks: a crashed holder's lease runs out within it. */
+  leaseTermMs?: number;
 }
 
 export const DEFAULT_THINK_MS = 90_000;
+export const DEFAULT_LEASE_TERM_MS = 15_000;
 /** The lease outlasts the thinking by this much (or by as long again, when thinking is shorter): time to commit. */
 export const LEASE_MARGIN_MS = 20_000;
 
@@ -169,10 +172,13 @@ export async function processDelivery(
   const behaviour = deps.behaviour ?? acknowledge;
   const thinkMs = deps.thinkMs ?? DEFAULT_THINK_MS;
   const owner = deps.newId();
+  // The lease never outlasts the thinking and its margin; within that it is held one term at a time.
+  const lastUntil = started.getTime() + thinkMs + Math.min(LEASE_MARGIN_MS, thinkMs);
+  const term = Math.min(deps.leaseTermMs ?? DEFAULT_LEASE_TERM_MS, lastUntil - started.getTime());
   const lease = await deps.store.leaseDelivery(messageId, role, {
     owner,
     now: started,
-    until: new Date(started.getTime() + thinkMs + Math.min(LEASE_MARGIN_MS, thinkMs)),
+    until: new Date(started.getTime() + term),
   });
   if (lease.state !== 'leased') {
     // processed already, or another invocation holds it: this one is the duplicate
@@ -194,15 +200,17 @@ export async function processDelivery(
   const { message } = lease;
   try {
     const thought = behaviour.think
-      ? await behaviour.think({
-          role,
-          message,
-          store: deps.store,
-          now: started,
-          deadline: new Date(started.getTime() + thinkMs),
-          logger: deps.logger,
-          governance: deps.governance ?? DEFAULT_GOVERNANCE,
-        })
+      ? await whileRenewing(deps, { messageId, role, owner, term, lastUntil }, () =>
+          behaviour.think!({
+            role,
+            message,
+            store: deps.store,
+            now: started,
+            deadline: new Date(started.getTime() + thinkMs),
+            logger: deps.logger,
+            governance: deps.governance ?? DEFAULT_GOVERNANCE,
+          }),
+        )
       : undefined;
     await actInTransaction(deps, async (ctx) => {
       if (!(await ctx.tx.completeDelivery(messageId, role, owner, ctx.now)))
@@ -229,6 +237,48 @@ export async function processDelivery(
   deps.logger.info('delivery processed', { role, messageId });
   deps.metrics?.count(METRICS.deliveries.name, 1, { name: METRICS.deliveries.dimension, value: 'processed' });
   return 'processed';
+}
+
+/**
+ * Runs `think` while renewing the lease every third of its term (never past `lastUntil`). A renewal
+ * that fails (the lease ran out or was taken over) stops the renewals; the commit then finds the
+ * lease gone and discards the effects.
+ */
+async function whileRenewing<T>(
+  deps: AgentDeps,
+  lease: { messageId: string; role: Role; owner: string; term: number; lastUntil: number },
+  think: () => Promise<T>,
+): Promise<T> {
+  let renewing = true;
+  const renew = async () => {
+    const now = deps.clock.now();
+    const until = Math.min(now.getTime() + lease.term, lease.lastUntil);
+    if (until <= now.getTime()) return void (renewing = false);
+    const held = await deps.store
+      .renewLease(lease.messageId, lease.role, { owner: lease.owner, now, until: new Date(until) })
+      .catch((error: unknown) => {
+        deps.logger.warn('lease renewal failed; retried at the next beat', {
+          role: lease.role,
+          messageId: lease.messageId,
+          error: errorText(error),
+        });
+        return true;
+      });
+    if (!held) renewing = false;
+  };
+  const timer = setInterval(
+    () => {
+      if (renewing) void renew();
+    },
+    Math.max(50, Math.floor(lease.term / 3)),
+  );
+  timer.unref?.();
+  try {
+    return await think();
+  } finally {
+    renewing = false;
+    clearInterval(timer);
+  }
 }
 
 /** Processes the role's own pending deliveries, oldest first; a failure stays pending. */

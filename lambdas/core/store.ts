@@ -194,6 +194,15 @@ export interface Store extends StoreTx, WorkflowStore, LlmCallStore {
     | { state: 'busy'; until: string }
     | { state: 'missing' }
   >;
+  /**
+   * Extends a lease `owner` still holds (not run out at `now`) to `until`; false when it is gone.
+   * The agent renews while it thinks, so a crashed holder's lease runs out within one short term.
+   */
+  renewLease(
+    messageId: string,
+    role: Role,
+    lease: { owner: string; now: Date; until: Date },
+  ): Promise<boolean>;
   /** Records a failed attempt on a pending delivery; the lease `owner` held is given back. */
   recordDeliveryFailure(messageId: string, role: Role, error: string, owner?: string): Promise<void>;
   pendingDeliveries(role: Role, limit: number): Promise<Delivery[]>;

@@ -89,6 +89,7 @@ export async function buildDeps(config: Config): Promise<LambdaDeps> {
     metrics,
     governance: config.governance,
     thinkMs: config.thinkMs,
+    leaseTermMs: config.leaseTermMs,
     flushMetrics: () => metrics.flush(),
     store,
     bus: createEventBridgePublisher({

@@ -135,6 +135,7 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       metrics,
       governance: config.governance,
       thinkMs: config.thinkMs,
+      leaseTermMs: config.leaseTermMs,
       store,
       bus: createInProcessPublisher(bus),
       realtime,

@@ -96,6 +96,42 @@ describe.runIf(hasServices)('agents lease their deliveries and think with no tra
     rt = undefined;
   });
 
+  it('a thought longer than many lease terms keeps its lease: it is renewed while the agent thinks', async () => {
+    const held = heldOrganization('How many shards for the ledger?');
+    rt = await startTestRuntime({
+      database: 'postgres',
+      redisUrl,
+      behaviour: held.behaviour,
+      env: { ECHO_AGENT_LEASE_MS: '300' },
+    });
+    const { body } = await rt.post({ to: 'cto', subject: 'How many shards for the ledger?' });
+    const id = body.message.id as string;
+    await held.first.reached;
+    const leaseUntil = async () =>
+      (
+        await rt!.sql.query<{ until: string }>(
+          `SELECT lease_until AS until FROM deliveries WHERE message_id = :id::uuid AND role = 'cto'`,
+          { id },
+        )
+      ).rows[0]!.until;
+    const first = new Date(await leaseUntil()).getTime();
+    // three terms later the lease still holds, renewed past where its first term ended
+    await eventually(
+      async () => (new Date(await leaseUntil()).getTime() > first + 600 ? true : undefined),
+      10_000,
+      'the lease to be renewed',
+    );
+    expect(await processDelivery(rt.deps, 'cto', id)).toBe('duplicate');
+    held.first.open();
+    await eventually(async () => ((await replies(id)).length ? true : undefined));
+    await rt.bus.idle();
+    expect(await replies(id)).toHaveLength(1);
+    expect(await activity(id)).toMatchObject({ processed: 1, duplicate: 1 });
+    expect((await activity(id)).failed).toBeUndefined();
+    await rt.close();
+    rt = undefined;
+  });
+
   it('a thought that outlives its lease is discarded: the one who took the delivery over answers, once', async () => {
     const clock = adjustableClock();
     const held = heldOrganization('Should we shard the database?');
@@ -148,7 +184,7 @@ describe.runIf(hasServices)('npm start killed while an agent thinks', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('the delivery is taken up again once the lease runs out, and answered exactly once', async () => {
+  it('the delivery is taken up again once its lease term runs out, and answered exactly once', async () => {
     const llm = await model;
     const port = await freePort();
     const env = {
@@ -160,7 +196,8 @@ describe.runIf(hasServices)('npm start killed while an agent thinks', () => {
       ECHO_LOG_LEVEL: 'warn',
       ECHO_CATCHUP_INTERVAL_MS: '300',
       ECHO_RETRY_BASE_MS: '5',
-      ECHO_AGENT_THINK_MS: '2000',
+      // the default 90 s to think; the dead process's lease runs out after one 1.5 s term
+      ECHO_AGENT_LEASE_MS: '1500',
       ECHO_LLM_PROVIDER: 'openai',
       ECHO_LLM_BASE_URL: llm.url,
       ECHO_LLM_MAX_RETRIES: '0',

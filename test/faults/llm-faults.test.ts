@@ -109,7 +109,10 @@ describe('an LLM that answers 429 or times out', () => {
 
     model.script({ kind: 'answer', text: 'Back: trunk-based.' });
     await eventually(() => quiet(fatal), 15_000, 'catch-up to process the delivery');
-    expect((await replyTo(fatal, id)).content).toMatchObject({ answer: 'Back: trunk-based.', stop: 'answered' });
+    expect((await replyTo(fatal, id)).content).toMatchObject({
+      answer: 'Back: trunk-based.',
+      stop: 'answered',
+    });
     const report = await checkReliability({ sql: fatal.sql, posts: new Map([['llm-fatal', id]]) });
     expect(report.problems).toEqual([]);
     expect(report).toMatchObject({

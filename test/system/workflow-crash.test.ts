@@ -1,8 +1,8 @@
 /**
  * The crash test of SCENARIOS.md: `npm start` (a real process, real PostgreSQL and Redis) is killed
  * with SIGKILL between two steps of two runs, and started again. The feature-development run is
- * caught before its release vote: the voters' model (a scripted OpenAI-compatible server) fails,
- * so their deliveries stay pending. The hiring run is paused for a human. After the restart the
+ * caught before its release vote: the participants' model (a scripted OpenAI-compatible server)
+ * fails in the discussion round before the vote, so their deliveries stay pending. The hiring run is paused for a human. After the restart the
  * model answers and a human approves: both runs finish, exactly once, and no step is repeated.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -105,7 +105,7 @@ describe.runIf(hasServices)('workflows survive the runtime being killed between 
       })
     ).run.id as string;
 
-    // between two steps: the release vote waits on voters whose model fails; hiring waits for a human
+    // between two steps: the release vote waits on a discussion whose model fails; hiring waits for a human
     await eventually(
       async () => {
         const row = await runRow(feature);
@@ -120,12 +120,12 @@ describe.runIf(hasServices)('workflows survive the runtime being killed between 
       async () => {
         const { rows } = await sql.query(
           `SELECT count(*)::int AS n FROM deliveries d JOIN messages m ON m.id = d.message_id
-           WHERE m.subject = 'cast_vote' AND d.status = 'pending' AND d.attempts > 0`,
+           WHERE m.subject = 'discuss_decision' AND d.status = 'pending' AND d.attempts > 0`,
         );
         return rows[0].n === 3 ? true : undefined;
       },
       30_000,
-      'the three vote requests to have failed once',
+      'the three discussion requests to have failed once',
     );
     await eventually(async () => ((await runRow(hire)).status === 'paused' ? true : undefined), 30_000);
     const before = { feature: await runRow(feature), hire: await runRow(hire) };
@@ -133,11 +133,20 @@ describe.runIf(hasServices)('workflows survive the runtime being killed between 
 
     await apps[0]!.crash();
 
+    const participants = ['product_manager', 'senior_architect', 'test_lead'];
     model.script(
-      ...['product_manager', 'senior_architect', 'test_lead'].map(() => ({
+      ...participants.map(() => ({
+        kind: 'answer' as const,
+        text: '{"stance": "support", "position": "the quality gate passed"}',
+      })),
+      ...participants.map(() => ({
         kind: 'answer' as const,
         text: '{"vote": "approve", "confidence": 0.9, "rationale": "ready to ship"}',
       })),
+      {
+        kind: 'answer' as const,
+        text: '{"summary": "Release approved by all three.", "nextSteps": ["ship it"]}',
+      },
     );
     apps.push(await npmStart(env, Number(env.ECHO_PORT)));
     const approved = await echoctl(['approve', hire, '--reason', 'shortlist ready'], api, {
@@ -194,5 +203,5 @@ describe.runIf(hasServices)('workflows survive the runtime being killed between 
     ]);
     // nothing waits any more, and a second tick changes nothing
     expect((await sql.query('SELECT count(*)::int AS n FROM workflow_waits')).rows[0].n).toBe(0);
-  });
+  }, 240_000);
 });

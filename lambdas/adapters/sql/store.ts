@@ -251,6 +251,17 @@ export function createSqlStore(sql: SqlClient): Store {
       return { state: 'busy', until: iso(r.lease_until) };
     },
 
+    async renewLease(messageId, role, lease) {
+      const { rows } = await sql.query(
+        `UPDATE deliveries SET lease_until = :until::timestamptz
+         WHERE message_id = :id::uuid AND role = :role AND status = 'pending'
+           AND lease_owner = :owner::uuid AND lease_until > :now::timestamptz
+         RETURNING 1 AS renewed`,
+        { id: messageId, role, owner: lease.owner, until: lease.until, now: lease.now },
+      );
+      return rows.length === 1;
+    },
+
     async recordDeliveryFailure(messageId, role, error, owner) {
       // the failed attempt gives its lease back: a retry need not wait for it to run out
       await sql.query(
