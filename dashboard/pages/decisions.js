@@ -6,6 +6,7 @@ import { get } from '../lib/api.js';
 import { badge, facts, fill, h, short, table, usd, when } from '../lib/dom.js';
 import { heading, region } from '../lib/page.js';
 import { resolveForm } from '../lib/resolve.js';
+import { callsTable, totalsLine } from '../lib/trace.js';
 
 const STATUSES = ['pending', 'voting', 'approved', 'rejected', 'escalated', 'awaiting_human', 'expired'];
 const link = (d) => h('a', { href: `#/decisions/${d.id}` }, d.title);
@@ -49,6 +50,26 @@ function list(view) {
   );
   void decisions.refresh();
   return decisions;
+}
+
+/** The model calls about the decision, and those of the turn that opened it. */
+function callsOf(t) {
+  return [
+    t.totals.calls
+      ? h('p', { class: 'totals' }, totalsLine(t.totals), t.truncated ? ' (the first of them shown)' : '')
+      : null,
+    callsTable(
+      'Model calls about this decision',
+      t.calls,
+      'No model was asked about this decision itself (votes, discussion, judgement, synthesis).',
+    ),
+    t.ledFrom
+      ? [
+          h('h3', {}, 'The model turn that opened it'),
+          callsTable('Model calls that opened this decision', t.ledFrom.calls),
+        ]
+      : null,
+  ];
 }
 
 /** The chain of owners, root first: one box per hop with its reason, arrows between, the human last. */
@@ -131,7 +152,13 @@ function one(view, ctx, id) {
   const approval = h('div', { class: 'approval' });
   let pending;
   const decision = region(
-    async () => (await get(`/decisions/${id}`)).decision,
+    async () => {
+      const [{ decision: d }, trace] = await Promise.all([
+        get(`/decisions/${id}`),
+        get(`/decisions/${id}/trace`),
+      ]);
+      return { ...d, trace };
+    },
     (d) => {
       title.textContent = d.title;
       // The approval form is redrawn only when the approval itself changed (a reason being typed stays).
@@ -164,6 +191,8 @@ function one(view, ctx, id) {
         typeof d.outcome?.summary === 'string'
           ? [h('h2', {}, 'Outcome'), h('p', { class: 'summary' }, d.outcome.summary)]
           : null,
+        h('h2', {}, 'Model calls'),
+        callsOf(d.trace),
       ];
     },
   );

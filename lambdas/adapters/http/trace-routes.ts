@@ -1,6 +1,8 @@
 /**
  * Model calls on the HTTP API: every call made for a message (and what the message led to: the
- * replies to it, the decisions it opened) or for a decision, oldest first, with their totals.
+ * replies to it, the decisions it opened) or for a decision, oldest first, with their totals; a
+ * decision's trace also carries, as `ledFrom`, the calls of the message that opened it made before it
+ * existed (the model's turn that called the tool).
  */
 import * as z from 'zod';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
@@ -43,8 +45,22 @@ export const traceRoutes: Route[] = [
       const { limit } = parseQuery(LimitQuery, req.query);
       const decision = await deps.store.getDecision(id);
       if (!decision) throw new NotFoundError('decision', id);
-      const { calls, totals } = await deps.store.llmCalls({ decisionId: id, limit });
-      return json(200, { decision, calls, totals, truncated: totals.calls > calls.length });
+      const [about, opening] = await Promise.all([
+        deps.store.llmCalls({ decisionId: id, limit }),
+        decision.messageId ? deps.store.llmCalls({ messageId: decision.messageId, limit }) : undefined,
+      ]);
+      // The thinking that opened it (the message's calls made before the decision existed), then its own.
+      const ledFrom = opening && {
+        messageId: decision.messageId,
+        calls: opening.calls.filter((c) => c.decisionId === null),
+      };
+      return json(200, {
+        decision,
+        calls: about.calls,
+        totals: about.totals,
+        truncated: about.totals.calls > about.calls.length,
+        ...(ledFrom?.calls.length ? { ledFrom } : {}),
+      });
     },
   },
 ];
