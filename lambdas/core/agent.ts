@@ -253,7 +253,10 @@ async function whileRenewing<T>(
   const renew = async () => {
     const now = deps.clock.now();
     const until = Math.min(now.getTime() + lease.term, lease.lastUntil);
-    if (until <= now.getTime()) return void (renewing = false);
+    if (until <= now.getTime()) {
+      renewing = false;
+      return;
+    }
     const held = await deps.store
       .renewLease(lease.messageId, lease.role, { owner: lease.owner, now, until: new Date(until) })
       .catch((error: unknown) => {

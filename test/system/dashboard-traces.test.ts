@@ -97,7 +97,9 @@ describe.runIf(hasServices)("a decision's model calls on the dashboard", () => {
     expect(await rows.nth(1).locator('pre').first().textContent()).toContain(
       'exceeds cto authority $500,000',
     );
-    await page.getByText('No model was asked about this decision itself (votes, discussion, judgement, synthesis).').waitFor();
+    await page
+      .getByText('No model was asked about this decision itself (votes, discussion, judgement, synthesis).')
+      .waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'decision-model-calls.png'), fullPage: true });
 
     await page.goto(`${rt.apiUrl}/#/decisions/${ceo.id}`);
