@@ -176,7 +176,7 @@ describe.runIf(hasServices)('npm start killed while an agent thinks', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     dataDir = mkdtempSync(join(tmpdir(), 'echo-think-kill-'));
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     for (const app of apps) await app.stop();
     await (await model).close();
@@ -249,5 +249,5 @@ describe.runIf(hasServices)('npm start killed while an agent thinks', () => {
     } finally {
       await sql.close();
     }
-  }, 150_000);
+  }, 180_000);
 });

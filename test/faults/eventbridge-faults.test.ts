@@ -87,7 +87,7 @@ describe.each(variants.filter((v) => v.enabled))('EventBridge faults, on $name',
       duplicated: 0,
       stuck: 0,
     });
-  }, 120_000);
+  }, 180_000);
 
   it('the same events twice, in reverse order, before the originals: each delivery applied once', async () => {
     // the originals fail at first: they wait in the outbox while the copies arrive
@@ -136,5 +136,5 @@ describe.each(variants.filter((v) => v.enabled))('EventBridge faults, on $name',
     expect(by.processed).toBe(report.deliveries.total);
     // two copies and the original at least (catch-up may also have come upon one already applied)
     expect(by.duplicate).toBeGreaterThanOrEqual(2 * report.deliveries.total);
-  }, 120_000);
+  }, 180_000);
 });

@@ -100,7 +100,7 @@ describe.runIf(requirePostgresServer())('PostgreSQL stopped and restarted mid-ru
     );
     expect([...fannedOutBeforeRestart].filter((id) => !committed.has(id))).toEqual([]);
     expect((await rt.get('/health')).status).toBe(200);
-  }, 120_000);
+  }, 180_000);
 
   it('the database lost right after a commit: the producer is told 201, and the message is delivered exactly once after the restart', async () => {
     let armed = true;
@@ -131,5 +131,5 @@ describe.runIf(requirePostgresServer())('PostgreSQL stopped and restarted mid-ru
     });
     expect(report.problems).toEqual([]);
     expect(report).toMatchObject({ acknowledged: 1, committed: 1, lost: 0, duplicated: 0, stuck: 0 });
-  }, 90_000);
+  }, 180_000);
 });

@@ -93,5 +93,5 @@ describe.runIf(hasPostgres)('Redis killed and restarted mid-run', () => {
     );
     const ids = seen.map((s) => s.id);
     expect(ids.length - new Set(ids).size).toBe(0);
-  }, 120_000);
+  }, 180_000);
 });

@@ -45,7 +45,7 @@ describe.runIf(hasServices)('npm start killed during a burst of posts', () => {
       ECHO_RETRY_BASE_MS: '5',
     };
     sql = await openSql({ kind: 'node-postgres', url: db.url });
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     for (const app of apps) await app.stop();
     await sql?.close();
@@ -101,5 +101,5 @@ describe.runIf(hasServices)('npm start killed during a burst of posts', () => {
       duplicated: 0,
       stuck: 0,
     });
-  }, 150_000);
+  }, 180_000);
 });

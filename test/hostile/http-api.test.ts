@@ -558,7 +558,7 @@ describe.runIf(hasServices)('hostile requests to the HTTP API', () => {
       }),
       runs(200),
     );
-  }, 120_000);
+  }, 180_000);
 
   it('regression: a request target of `//` (or `//host`) is a path, not a URL to resolve: 404 in JSON, not a 500', async () => {
     // `new URL('//', base)` threw (Invalid URL: a 500); `//messages` named a host and served the dashboard.

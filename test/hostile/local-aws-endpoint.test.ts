@@ -73,7 +73,7 @@ describe.each(variants.filter((v) => v.enabled))(
 
     beforeAll(async () => {
       rt = await startTestRuntime({ database });
-    }, 60_000);
+    }, 180_000);
     afterAll(async () => rt?.close());
 
     it('a cross-site text/plain POST to /Execute (any web page can send one) runs no SQL', async () => {
@@ -203,7 +203,7 @@ describe.runIf(hasPostgres)(
           ECHO_AWS_SECRET_ACCESS_KEY: LOCAL_KEYS.secretAccessKey,
         },
       });
-    }, 60_000);
+    }, 180_000);
     afterAll(async () => rt?.close());
 
     it('the AWS CLI with those credentials works; with another secret it is InvalidSignatureException', async () => {

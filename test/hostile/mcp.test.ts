@@ -123,7 +123,7 @@ describe.runIf(hasServices)('hostile MCP calls', () => {
     // the calls reached the organization: answers, and error replies from agents, not only refusals
     expect(tally.answered, JSON.stringify(tally)).toBeGreaterThanOrEqual(5);
     expect(tally.refused, JSON.stringify(tally)).toBeGreaterThanOrEqual(5);
-  }, 120_000);
+  }, 180_000);
 
   it('unknown tool names and arguments that are no object: a tool error naming `name`, or a JSON-RPC error', async () => {
     await fc.assert(
@@ -272,6 +272,6 @@ describe.runIf(hasServices)('hostile MCP calls', () => {
       const list = await post('cto', JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }));
       expect(list.status).toBe(200);
       expect(JSON.parse(list.text).result.tools.length).toBe(REGISTRY.cto.tools.length);
-    }, 120_000);
+    }, 180_000);
   });
 });

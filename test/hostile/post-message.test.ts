@@ -191,7 +191,7 @@ describe.runIf(hasServices)('hostile PostMessage events to the ingest function',
        UNION ALL SELECT error FROM agent_activity WHERE outcome = 'failed'`,
     );
     expect(rows).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 
   it('a command with U+0000 or an unpaired surrogate is refused by name, and its dead letter keeps it as JSON text', async () => {
     // Both were 500s (PostgreSQL refuses them in text and jsonb) for the command and for its dead letter.
@@ -267,5 +267,5 @@ describe.runIf(hasServices)('hostile PostMessage events to the ingest function',
       runs(100),
     );
     expect(await busFailures()).toBe(before);
-  }, 120_000);
+  }, 180_000);
 });

@@ -153,7 +153,7 @@ describe.runIf(hasServices)('hostile tool inputs through the organization', () =
     );
     expect(tally.answers, JSON.stringify(tally)).toBeGreaterThanOrEqual(5);
     expect(tally.errors, JSON.stringify(tally)).toBeGreaterThanOrEqual(5);
-  }, 120_000);
+  }, 180_000);
 
   it('input at the limits is answered, not failed: 500-character titles and subjects, a budget beyond what is recorded', async () => {
     // Each of these failed the delivery (a CHECK or a numeric overflow in PostgreSQL, retried, then

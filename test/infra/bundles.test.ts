@@ -59,7 +59,7 @@ describe('what a Lambda bundle carries', () => {
   beforeAll(async () => {
     aws = (await bundle('lambdas/handlers/agents/cto.ts', 'rds-data')).inputs;
     localstack = (await bundle('lambdas/handlers/agents/cto.ts', 'node-postgres')).inputs;
-  }, 120_000);
+  }, 180_000);
 
   it("no PGlite, no ioredis, no default credential chain, none of zod's locales but English", () => {
     for (const inputs of [aws, localstack]) {
@@ -119,7 +119,7 @@ describe.runIf(requireService('DATABASE_URL') && requireService('REDIS_URL'))(
       dataApi = createDataApiRoute({ connectionString: db.url });
       endpoint = await startLocalAwsEndpoint({ port: 0, routes: [eventBridgeRoute(bus), dataApi.route] });
       sweeper = (await bundle('lambdas/handlers/sweeper.ts', 'rds-data')).file;
-    }, 120_000);
+    }, 180_000);
     afterAll(async () => {
       await endpoint?.close();
       await dataApi?.close();

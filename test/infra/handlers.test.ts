@@ -67,7 +67,7 @@ describe('the migration custom resource', () => {
     expect(deleted.Data.AppliedCount).toBe(0);
     const { rows } = await sql.query('SELECT count(*)::int AS n FROM schema_migrations');
     expect(rows[0]!.n).toBe(created.Data.AppliedCount);
-  }, 120_000);
+  }, 180_000);
 });
 
 describe('the API Gateway handler', () => {
@@ -94,7 +94,7 @@ describe('the API Gateway handler', () => {
       health: sqlHealth(async () => sql, 'test'),
     } as ApiDeps;
     handler = createApiHandler(async () => deps);
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await sql.close();
   });
@@ -168,7 +168,7 @@ describe('the sweeper Lambda handler', () => {
     )({
       RequestType: 'Create',
     } as never);
-  }, 120_000);
+  }, 180_000);
   afterAll(() => sql.close());
 
   it('sweeps, then reports the age of the oldest outbox row left as OutboxOldestAgeSeconds (0 once it is empty)', async () => {

@@ -15,7 +15,7 @@ beforeAll(() => {
   const s = synth({ stage: 'dev', localstack: 'true' });
   stateful = s.statefulTemplate;
   stateless = s.statelessTemplate;
-}, 120_000);
+}, 180_000);
 
 describe('localstack=true', () => {
   it('has no VPC, no Aurora, no ElastiCache, no API Gateway: only the bus (and its policy) is stateful', () => {

@@ -28,7 +28,7 @@ describe.each(VARIANTS)('%s', (_, context) => {
     measured = measure(context);
     expect(measured.unknown).toEqual([]);
     expect(measured.policies.flatMap(overLimits)).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 
   it("measures what deploys: the queue policies, each role's inline policies, each function's permissions, the alarms topic and its key", () => {
     expect(policies('sqs-queue-policy').length).toBeGreaterThanOrEqual(2);

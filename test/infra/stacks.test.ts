@@ -73,7 +73,7 @@ beforeAll(() => {
   functions = stateless.findResources('AWS::Lambda::Function') as Record<string, Resource>;
   byName = new Map(Object.entries(functions).map(([id, r]) => [r.Properties.FunctionName, [id, r]]));
   policies = stateless.findResources('AWS::IAM::Policy') as Record<string, Resource>;
-}, 120_000);
+}, 180_000);
 
 describe('functions', () => {
   it('are the nine agents, ingest, the sweeper, the deadlines, the workflow coordinator, the API and the migration (and its provider)', () => {

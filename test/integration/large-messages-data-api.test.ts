@@ -53,7 +53,7 @@ describe.runIf(hasPostgres)('large messages through the RDS Data API driver', ()
       expect(res.status).toBe(201);
       posted.push(res.body.message);
     }
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await rt?.close();
     await endpoint?.close();

@@ -492,7 +492,7 @@ describe('with PGlite (one session), a call made inside a transaction is traced 
       await server.close();
       await sql.close();
     }
-  }, 120_000); // PGlite starts and migrates in WebAssembly: slow on a busy machine
+  }, 180_000); // PGlite starts and migrates in WebAssembly: slow on a busy machine
 });
 
 describe.runIf(hasPostgres)('llm_calls through the SQL drivers of PostgreSQL', () => {

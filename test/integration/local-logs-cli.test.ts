@@ -46,7 +46,7 @@ describe('aws logs against the local endpoint', () => {
       database: 'pglite',
       env: { ECHO_DATA_DIR: dataDir, ECHO_LOG_FILE_LEVEL: 'info' },
     });
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await tail?.stop('SIGKILL');
     await rt?.close();

@@ -116,7 +116,7 @@ describe.each(drivers.filter((d) => d.available))('concurrent posts on $name', (
       newId: randomUUID,
       logger: { debug() {}, info() {}, warn() {}, error() {} },
     };
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     bus?.close();
     await close?.();

@@ -404,5 +404,5 @@ describe.skipIf(!hasRedis)('realtime ioredis: Redis specifics', () => {
     expect(stdout.trim().split('\n')).toEqual(['hi', 'RealtimeUnavailableError', 'closed']);
     // it exits on its own once closed; how soon is a matter for the bench, not for a shared machine's test
     expect(closedAt).toBeGreaterThan(0);
-  }, 90_000);
+  }, 180_000);
 });

@@ -123,7 +123,7 @@ describe.skipIf(!hasRedis)('the RESP publisher on Redis', () => {
       await ear.close();
       await kill(server);
     }
-  }, 60_000);
+  }, 180_000);
 
   it('puts the prefix before the channel on the wire', async () => {
     const channel = `test:${randomBytes(6).toString('hex')}`;
@@ -165,7 +165,7 @@ describe.skipIf(!hasRedis)('the RESP publisher on Redis', () => {
       await Promise.all([good.close(), bad.close(), none.close(), ear.close()]);
       await kill(child);
     }
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('the RESP publisher over TLS (rediss://, as ElastiCache requires)', () => {
@@ -233,7 +233,7 @@ describe('the RESP publisher over TLS (rediss://, as ElastiCache requires)', () 
       raw.disconnect();
       await kill(child);
     }
-  }, 60_000);
+  }, 180_000);
 });
 
 describe.skipIf(!hasRedis)('the RESP publisher: a clean exit', () => {
@@ -268,5 +268,5 @@ describe.skipIf(!hasRedis)('the RESP publisher: a clean exit', () => {
       'RealtimeUnavailableError',
       'closed',
     ]);
-  }, 90_000);
+  }, 180_000);
 });

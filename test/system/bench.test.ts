@@ -76,7 +76,7 @@ describe('npm run bench', () => {
     );
     expect(stderr).toMatch(/^\[bench +[\d.]+s\] pipeline/m);
     expect(stderr).toMatch(/^ECHO bench: pglite/m);
-  }, 60_000);
+  }, 180_000);
 
   it('refuses an unknown section, naming it, with the usage', async () => {
     const { code, stdout, stderr } = await exec(tsx, ['bench/run.ts', '--only', 'everything'], embedded);

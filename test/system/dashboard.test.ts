@@ -470,5 +470,5 @@ describe.runIf(hasServices)("the dashboard's timeline across a restart of the ru
     for (const subject of ['before the restart', 'while the page was away', 'after the restart'])
       expect(await seen(subject).count(), subject).toBe(1);
     expect(errors).toEqual([]);
-  }, 90_000);
+  }, 180_000);
 });

@@ -42,7 +42,7 @@ describe.each(variants.filter((v) => v.enabled))('npm start, $name', ({ postgres
     app = await npmStart(env, port);
     api = `http://127.0.0.1:${port}`;
     endpoint = `http://127.0.0.1:${awsPort}`;
-  }, 90_000);
+  }, 180_000);
 
   afterAll(async () => {
     await app?.stop();
@@ -220,5 +220,5 @@ describe.each(variants.filter((v) => v.enabled))('npm start, $name', ({ postgres
       expect(begin.stderr).toContain('(BadRequestException)');
       expect(begin.stderr).toContain('Transactions across calls are not available on the embedded database');
     }
-  }, 120_000); // five runs of the AWS CLI (a Python process each): generous on a busy machine
+  }, 180_000); // five runs of the AWS CLI (a Python process each): generous on a busy machine
 });

@@ -34,7 +34,7 @@ describe.runIf(hasPostgres)('traces of model calls: the runtime, the HTTP API an
         ECHO_LLM_MAX_RETRIES: '0',
       },
     });
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await rt?.close();
     await model?.close();
@@ -203,7 +203,7 @@ describe.runIf(hasPostgres)('traces of model calls: the runtime, the HTTP API an
     expect(limited.status).toBe(200);
     expect(limited.body.calls).toHaveLength(1);
     expect(limited.body).toMatchObject({ totals: { calls: 3 }, truncated: true });
-  }, 90_000);
+  }, 180_000);
 
   it('a message with no model call says so', async () => {
     const { request } = await ask({
@@ -215,7 +215,7 @@ describe.runIf(hasPostgres)('traces of model calls: the runtime, the HTTP API an
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('no model calls for this message');
     expect(text.stdout).toMatch(/led to:\n\s+\S+ \S+\s+reply/);
-  }, 60_000);
+  }, 180_000);
 
   it('names what is wrong with an id: not a uuid, or no such message or decision', async () => {
     const bad = await echoctl(['trace', 'abc'], rt.apiUrl);
@@ -232,5 +232,5 @@ describe.runIf(hasPostgres)('traces of model calls: the runtime, the HTTP API an
       status: 400,
       body: { error: { field: 'limit', message: 'query parameter limit: must be at least 1' } },
     });
-  }, 60_000);
+  }, 180_000);
 });

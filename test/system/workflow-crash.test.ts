@@ -53,7 +53,7 @@ describe.runIf(hasServices)('workflows survive the runtime being killed between 
     };
     sql = new pg.Client({ connectionString: db.url });
     await sql.connect();
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     for (const app of apps) await app.stop();
