@@ -13,7 +13,7 @@
  */
 
 import type { RealtimeSubscriber, RealtimeSubscription } from '../adapters/realtime/port.ts';
-import { globToRegExp, isGlob } from '../adapters/realtime/shared.ts';
+import { globMatcher } from '../adapters/realtime/shared.ts';
 import { ValidationError } from '../core/errors.ts';
 import type { Message } from '../core/messages.ts';
 import type { Logger } from '../core/pipeline.ts';
@@ -68,9 +68,16 @@ export interface Feed {
   close(): Promise<void>;
 }
 
+/** At most this many channels (after de-duplication) in one `channels` query. */
+export const MAX_CHANNELS = 32;
+/** At most this many characters in one channel or pattern. */
+export const MAX_CHANNEL_LENGTH = 100;
+
 /**
  * `channels` of the query (comma-separated, the parameter may repeat); none: DEFAULT_CHANNELS.
- * Each must start with one of CHANNEL_PREFIXES; globs (`messages:*`) are allowed after it.
+ * Each must start with one of CHANNEL_PREFIXES; globs (`messages:*`) are allowed after it. At most
+ * MAX_CHANNELS of at most MAX_CHANNEL_LENGTH characters each: a glob is matched against every event
+ * (linear in both, see globMatcher), so neither is left to the caller.
  */
 export function parseChannels(values: readonly string[]): string[] {
   const channels = [
@@ -82,9 +89,19 @@ export function parseChannels(values: readonly string[]): string[] {
     ),
   ];
   if (channels.length === 0) return [...DEFAULT_CHANNELS];
+  if (channels.length > MAX_CHANNELS)
+    throw new ValidationError(
+      'channels',
+      `channels: at most ${MAX_CHANNELS} channels or patterns, got ${channels.length}`,
+    );
   for (const c of channels) {
+    if (c.length > MAX_CHANNEL_LENGTH)
+      throw new ValidationError(
+        'channels',
+        `channels: a channel or pattern has at most ${MAX_CHANNEL_LENGTH} characters, got ${c.length} ("${c.slice(0, 40)}...")`,
+      );
     const prefix = CHANNEL_PREFIXES.find((p) => c.startsWith(p));
-    if (!prefix || c.length === prefix.length || c.length > 100)
+    if (!prefix || c.length === prefix.length)
       throw new ValidationError(
         'channels',
         `channels: "${c}" is not a channel; use messages:<role|all>, decisions:<event> or workflow:<event>, globs allowed (e.g. messages:*,decisions:*)`,
@@ -138,11 +155,7 @@ export async function openFeed(deps: FeedDeps, options: FeedOptions): Promise<Fe
   const pageSize = options.pageSize ?? 500;
   const messagePatterns = options.channels.filter((c) => c.startsWith('messages:'));
   const hasLifecycle = options.channels.some((c) => !c.startsWith('messages:'));
-  const matchers = messagePatterns.map((p) => {
-    if (!isGlob(p)) return (channel: string) => channel === p;
-    const re = globToRegExp(p);
-    return (channel: string) => re.test(channel);
-  });
+  const matchers = messagePatterns.map(globMatcher);
   const wanted = (channel: string) => matchers.some((m) => m(channel));
   /**
    * A message goes out once, on one channel: `messages:all` when that is asked for, else the first of
