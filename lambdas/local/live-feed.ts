@@ -58,6 +58,12 @@ export interface FeedOptions {
   onError?(error: unknown): void;
   /** Rows per database page during a replay. Default 500. */
   pageSize?: number;
+  /**
+   * Bytes (of their JSON) of live events the feed may hold while a replay runs (a replay waits for a
+   * slow client); past it, `onOverflow` is called with the held bytes and nothing more is held.
+   */
+  maxHeldBytes?: number;
+  onOverflow?(heldBytes: number): void;
 }
 
 export interface Feed {
@@ -175,6 +181,21 @@ export async function openFeed(deps: FeedDeps, options: FeedOptions): Promise<Fe
   let closed = false;
   /** Live events held while a replay runs; undefined when live events go straight out. */
   let buffer: { channel: string; payload: unknown }[] | undefined = [];
+  let heldBytes = 0;
+  let overflowed = false;
+  const hold = (channel: string, payload: unknown) => {
+    if (!buffer || overflowed) return;
+    if (options.maxHeldBytes !== undefined) {
+      heldBytes += (JSON.stringify(payload)?.length ?? 0) + channel.length;
+      if (heldBytes > options.maxHeldBytes) {
+        overflowed = true;
+        buffer = [];
+        options.onOverflow?.(heldBytes);
+        return;
+      }
+    }
+    buffer.push({ channel, payload });
+  };
 
   const sendMessage = (m: Message): void | Promise<void> => {
     cursor = Math.max(cursor, m.seq);
@@ -214,6 +235,7 @@ export async function openFeed(deps: FeedDeps, options: FeedOptions): Promise<Fe
   const flush = () => {
     const held = buffer ?? [];
     buffer = undefined;
+    heldBytes = 0;
     for (const e of held) sendLive(e.channel, e.payload);
   };
 
@@ -244,7 +266,7 @@ export async function openFeed(deps: FeedDeps, options: FeedOptions): Promise<Fe
   let subscription: RealtimeSubscription | undefined = await deps.subscriber.subscribe(
     options.channels,
     (channel, payload) => {
-      if (buffer) buffer.push({ channel, payload });
+      if (buffer) hold(channel, payload);
       else sendLive(channel, payload);
     },
   );

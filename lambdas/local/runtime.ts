@@ -218,7 +218,13 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
         host: config.host,
         port: config.port,
         humanToken,
-        events: createEventsRoute({ store, subscriber, logger }),
+        events: createEventsRoute({
+          store,
+          subscriber,
+          logger,
+          metrics,
+          maxBufferBytes: config.sseMaxBufferBytes,
+        }),
       },
     );
     cleanup.push(() => api.close());
