@@ -300,6 +300,27 @@ export async function openFeed(deps: FeedDeps, options: FeedOptions): Promise<Fe
           await moveCursor();
           return;
         }
+        const [newest] = await deps.store.listMessages({ limit: 1 });
+        const head = newest?.seq ?? 0;
+        if (options.afterSeq > head) {
+          // A cursor ahead of the log (another database, a forged id): nothing after it would ever be
+          // sent. The watcher is told, its cursor goes back to the head, and the stream goes on from there.
+          cursor = head;
+          floor = head;
+          lastId = head;
+          if (closed) return;
+          await options.send({
+            channel: GAP_EVENT,
+            data: {
+              reason: `Last-Event-ID ${options.afterSeq} is ahead of the log (its newest message is seq ${head}); resuming from the head`,
+              seq: head,
+            },
+          });
+          await options.sendCursor?.(head);
+          await replay();
+          await moveCursor();
+          return;
+        }
         await replay();
         await moveCursor();
         await gap('resumed; decision and workflow events before now were not replayed');
