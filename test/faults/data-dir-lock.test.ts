@@ -2,7 +2,9 @@
  * Two runtimes on one data directory (issue 12, item 10): with the embedded database each saw only its
  * own writes, and after a restart an acknowledged message was gone. The directory is locked now: a
  * second `npm start` refuses to start, naming the directory and the process that holds it; a lock
- * left by a crash (kill -9) is taken over; a clean stop removes it.
+ * left by a crash (kill -9) is taken over; a released lock is gone. (Whether `npm start` itself gets
+ * to release it on SIGTERM is not asserted: tsx SIGKILLs its child when a signal to the whole process
+ * group reaches both, and then the next start takes the stale lock over, as after a crash.)
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
