@@ -29,7 +29,9 @@ export function unstorableText(text: string): string | undefined {
 
 /**
  * Checks input before anything serialises or stores it: objects and arrays nested at most `maxDepth`
- * levels (the input itself is level 1), and every string and key a text PostgreSQL can keep.
+ * levels (the input itself is level 1), every string and key a text PostgreSQL can keep, every
+ * number finite (JSON.parse turns `1e309` into Infinity, which JSON writes as null), no key
+ * `__proto__` (an own key JSON.parse makes, which spreads and schemas silently drop).
  * Iterative, so no input exhausts the stack. Throws a ValidationError naming the field.
  */
 export function assertStorableJson(value: unknown, maxDepth: number): void {
@@ -40,6 +42,13 @@ export function assertStorableJson(value: unknown, maxDepth: number): void {
       const problem = unstorableText(node);
       if (problem) throw new ValidationError(fieldOf(path), `${fieldOf(path)}: ${problem}`);
       continue;
+    }
+    if (typeof node === 'number' && !Number.isFinite(node)) {
+      const field = fieldOf(path);
+      throw new ValidationError(
+        field,
+        `${field}: a number JSON cannot keep (beyond ±1.7976931348623157e308, it would become null); send it as a string`,
+      );
     }
     if (node === null || typeof node !== 'object') continue;
     if (depth > maxDepth) {
@@ -55,6 +64,13 @@ export function assertStorableJson(value: unknown, maxDepth: number): void {
     for (const [key, item] of Object.entries(node)) {
       const problem = unstorableText(key);
       if (problem) throw new ValidationError(fieldOf(path), `${fieldOf(path)}: a key ${problem}`);
+      if (key === '__proto__') {
+        const field = fieldOf([...path, key]);
+        throw new ValidationError(
+          field,
+          `${field}: the key "__proto__" is not accepted (JavaScript would drop it, or take it for the object's prototype); rename it`,
+        );
+      }
       stack.push([item, [...path, key], depth + 1]);
     }
   }

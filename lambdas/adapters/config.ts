@@ -51,6 +51,11 @@ export interface Config {
   deadlineIntervalMs: number;
   /** Locally, Lambda's timeout: an agent handler running longer is abandoned and its transaction rolled back. */
   handlerTimeoutMs: number;
+  /**
+   * Bytes one `GET /events` stream may hold for a client that does not read fast enough; a client
+   * past it is disconnected (it resumes with Last-Event-ID) and counted (SseSlowClientDisconnects).
+   */
+  sseMaxBufferBytes: number;
   /** The organization's configurable rules: how long a role's approvals for one purpose add up. */
   governance: Governance;
   /** How long an agent may think about one delivery (below its function's timeout); its lease outlasts it a little. */
@@ -240,6 +245,7 @@ export function parseConfig(env: Env = process.env): Config {
     humanToken: env.ECHO_HUMAN_TOKEN || undefined,
     deadlineIntervalMs: int(env, 'ECHO_DEADLINE_INTERVAL_MS', 5000, 10, 3_600_000),
     handlerTimeoutMs: int(env, 'ECHO_HANDLER_TIMEOUT_MS', 120_000, 10, 900_000),
+    sseMaxBufferBytes: int(env, 'ECHO_SSE_MAX_BUFFER_BYTES', 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     governance: {
       splitWindowDays: int(env, 'ECHO_SPLIT_BUDGET_WINDOW_DAYS', 30, 1, 3650),
       discussionRounds: int(env, 'ECHO_DISCUSSION_ROUNDS', 1, 0, 5),

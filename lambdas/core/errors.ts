@@ -72,3 +72,15 @@ export class ForbiddenError extends EchoError {
     this.field = options?.field;
   }
 }
+
+/**
+ * A command that contradicts what the system already holds: an idempotency key reused with another
+ * body. `field` names what (HTTP 409).
+ */
+export class IdempotencyConflictError extends EchoError {
+  readonly field: string;
+  constructor(message: string, options?: { field?: string }) {
+    super('Conflict', message);
+    this.field = options?.field ?? 'idempotencyKey';
+  }
+}

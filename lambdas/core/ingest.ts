@@ -5,8 +5,14 @@
  * agent's messages, votes, verdicts and escalations come only from its own handler.
  */
 import { parsePostMessage } from '../../events/post-message.ts';
-import { ForbiddenError, ValidationError } from './errors.ts';
-import type { MessageType, PostMessageCommand } from './messages.ts';
+import { ForbiddenError, IdempotencyConflictError, ValidationError } from './errors.ts';
+import {
+  fitSubject,
+  type Message,
+  type MessageType,
+  type PostMessageCommand,
+  planMessage,
+} from './messages.ts';
 import { type PipelineDeps, type PostResult, postMessage } from './pipeline.ts';
 import type { DeadLetter, DeadLetterInput } from './store.ts';
 
@@ -29,9 +35,39 @@ export function assertPublicCommand(command: PostMessageCommand): void {
   }
 }
 
+/** JSON with its object keys sorted: two values that mean the same give the same text. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
+}
+
+/**
+ * The fields of a command's message that differ from the message its idempotency key already
+ * holds (none: a true repeat). The stored message is compared as postMessage would have written it.
+ */
+export function idempotencyMismatch(command: PostMessageCommand, stored: Message): string[] {
+  const planned = planMessage(command, { id: stored.id, now: new Date(0) });
+  const expected: Record<string, unknown> = {
+    from: command.from,
+    to: command.to,
+    type: command.type,
+    subject: fitSubject(command.subject),
+    content: command.content,
+    priority: command.priority,
+    metadata: planned.metadata,
+  };
+  const held = stored as unknown as Record<string, unknown>;
+  return Object.keys(expected).filter((k) => canonical(expected[k]) !== canonical(held[k]));
+}
+
 export type Submission =
   | { ok: true; result: PostResult }
-  | { ok: false; error: ValidationError | ForbiddenError; deadLetter: DeadLetter };
+  | { ok: false; error: ValidationError | ForbiddenError | IdempotencyConflictError; deadLetter: DeadLetter };
 
 export async function submitPostMessage(
   deps: PipelineDeps,
@@ -40,21 +76,32 @@ export async function submitPostMessage(
   principal?: { id: string } | undefined,
 ): Promise<Submission> {
   try {
-    const command = parsePostMessage(input);
+    const command = { ...parsePostMessage(input), ...(principal ? { principal: principal.id } : {}) };
     assertPublicCommand(command);
-    return {
-      ok: true,
-      result: await postMessage(deps, { ...command, ...(principal ? { principal: principal.id } : {}) }),
-    };
+    const result = await postMessage(deps, command);
+    const differs = result.created ? [] : idempotencyMismatch(command, result.message);
+    if (differs.length > 0) {
+      throw new IdempotencyConflictError(
+        `idempotencyKey: "${command.idempotencyKey}" was used by message ${result.message.id} with another ${differs.join(', ')}; nothing was posted. A repeat must carry the same command; a new message needs a new key`,
+      );
+    }
+    return { ok: true, result };
   } catch (error) {
-    if (!(error instanceof ValidationError || error instanceof ForbiddenError)) throw error;
+    if (
+      !(
+        error instanceof ValidationError ||
+        error instanceof ForbiddenError ||
+        error instanceof IdempotencyConflictError
+      )
+    )
+      throw error;
     return { ok: false, error, deadLetter: await rejectCommand(deps, error, input, source) };
   }
 }
 
 export function rejectCommand(
   deps: Pick<PipelineDeps, 'store' | 'clock' | 'newId' | 'logger'>,
-  error: ValidationError | ForbiddenError,
+  error: ValidationError | ForbiddenError | IdempotencyConflictError,
   input: unknown,
   source: DeadLetterInput['source'],
 ): Promise<DeadLetter> {

@@ -49,6 +49,11 @@ export const METRICS = {
    * infra/constructs/monitoring.ts).
    */
   outboxOldestAge: { name: 'OutboxOldestAgeSeconds', unit: 'Seconds' },
+  /**
+   * A `GET /events` client disconnected for reading too slowly: its stream held more than
+   * ECHO_SSE_MAX_BUFFER_BYTES (the local runtime; it resumes with Last-Event-ID).
+   */
+  sseSlowClientDisconnects: { name: 'SseSlowClientDisconnects', unit: 'Count' },
 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS]['name'];

@@ -50,8 +50,17 @@ export interface DeadLetter {
   field: string | null;
   payload: unknown;
   raw: string | null;
+  /** The whole body's size in bytes (UTF-8 of its JSON text, or of the raw text), when there was one. */
+  bytes: number | null;
+  /** The sha256 (hex) of those bytes. */
+  sha256: string | null;
+  /** The body was longer than DEAD_LETTER_BODY_BYTES: `raw` holds its first bytes, `payload` is null. */
+  truncated: boolean;
   createdAt: string;
 }
+
+/** At most this many bytes of a rejected body are kept in its dead letter (with its size and sha256). */
+export const DEAD_LETTER_BODY_BYTES = 8 * 1024;
 
 export interface Delivery {
   messageId: string;

@@ -17,6 +17,7 @@ import { errorBody } from '../adapters/http/http.ts';
 import type { RealtimeSubscriber } from '../adapters/realtime/port.ts';
 import { RealtimeUnavailableError } from '../adapters/realtime/shared.ts';
 import { ValidationError } from '../core/errors.ts';
+import { METRICS, type Metrics } from '../core/metrics.ts';
 import type { Logger } from '../core/pipeline.ts';
 import type { Store } from '../core/store.ts';
 import { type Feed, type FeedEvent, openFeed, parseChannels, parseCursor } from './live-feed.ts';
@@ -31,7 +32,17 @@ export interface EventsRouteDeps {
   heartbeatMs?: number;
   /** The reconnection delay suggested to EventSource clients (`retry:`). Default 1 s. */
   retryMs?: number;
+  /**
+   * Bytes a stream may hold for its client (written but not yet read, and live events held during a
+   * replay). A client past it is disconnected and counted; it resumes with its Last-Event-ID. One event
+   * into an empty buffer always goes, however large. Default DEFAULT_SSE_MAX_BUFFER_BYTES.
+   */
+  maxBufferBytes?: number;
+  /** Where a slow client's disconnect is counted (SseSlowClientDisconnects). */
+  metrics?: Pick<Metrics, 'count'>;
 }
+
+export const DEFAULT_SSE_MAX_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export type EventsRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
 
@@ -53,6 +64,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 export function createEventsRoute(deps: EventsRouteDeps): EventsRoute {
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const retryMs = deps.retryMs ?? 1000;
+  const maxBufferBytes = deps.maxBufferBytes ?? DEFAULT_SSE_MAX_BUFFER_BYTES;
   return async (req, res, url) => {
     if (req.method !== 'GET') {
       res.setHeader('allow', 'GET');
@@ -89,8 +101,25 @@ export function createEventsRoute(deps: EventsRouteDeps): EventsRoute {
         );
       if (!res.writableEnded) res.end();
     };
+    /** Past its buffer: the client is cut off (it resumes with Last-Event-ID), and that is counted. */
+    const tooSlow = (held: number) => {
+      if (!open) return;
+      deps.metrics?.count(METRICS.sseSlowClientDisconnects.name);
+      deps.logger.warn(
+        'events: a client read too slowly and was disconnected; it resumes with Last-Event-ID',
+        {
+          held,
+          maxBufferBytes,
+          channels: channels.join(','),
+        },
+      );
+      end();
+      res.destroy();
+    };
     const write = (text: string): void | Promise<void> => {
       if (!open || res.writableEnded) return;
+      const held = res.writableLength; // what the response and its socket hold, not yet taken by the kernel
+      if (held > 0 && held + Buffer.byteLength(text) > maxBufferBytes) return tooSlow(held);
       if (res.write(text)) return;
       return new Promise<void>((resolve) => {
         const done = () => {
@@ -110,6 +139,8 @@ export function createEventsRoute(deps: EventsRouteDeps): EventsRoute {
         send: (event) => write(formatSseEvent(event)),
         sendCursor: (seq) => write(`id: ${seq}\n\n`),
         onError: end, // the database failed a catch-up: the client reconnects with its Last-Event-ID
+        maxHeldBytes: maxBufferBytes,
+        onOverflow: tooSlow,
       });
     } catch (error) {
       if (!(error instanceof RealtimeUnavailableError)) throw error;

@@ -13,7 +13,7 @@
  */
 
 import type { RealtimeSubscriber, RealtimeSubscription } from '../adapters/realtime/port.ts';
-import { globToRegExp, isGlob } from '../adapters/realtime/shared.ts';
+import { globMatcher } from '../adapters/realtime/shared.ts';
 import { ValidationError } from '../core/errors.ts';
 import type { Message } from '../core/messages.ts';
 import type { Logger } from '../core/pipeline.ts';
@@ -58,6 +58,12 @@ export interface FeedOptions {
   onError?(error: unknown): void;
   /** Rows per database page during a replay. Default 500. */
   pageSize?: number;
+  /**
+   * Bytes (of their JSON) of live events the feed may hold while a replay runs (a replay waits for a
+   * slow client); past it, `onOverflow` is called with the held bytes and nothing more is held.
+   */
+  maxHeldBytes?: number;
+  onOverflow?(heldBytes: number): void;
 }
 
 export interface Feed {
@@ -68,9 +74,16 @@ export interface Feed {
   close(): Promise<void>;
 }
 
+/** At most this many channels (after de-duplication) in one `channels` query. */
+export const MAX_CHANNELS = 32;
+/** At most this many characters in one channel or pattern. */
+export const MAX_CHANNEL_LENGTH = 100;
+
 /**
  * `channels` of the query (comma-separated, the parameter may repeat); none: DEFAULT_CHANNELS.
- * Each must start with one of CHANNEL_PREFIXES; globs (`messages:*`) are allowed after it.
+ * Each must start with one of CHANNEL_PREFIXES; globs (`messages:*`) are allowed after it. At most
+ * MAX_CHANNELS of at most MAX_CHANNEL_LENGTH characters each: a glob is matched against every event
+ * (linear in both, see globMatcher), so neither is left to the caller.
  */
 export function parseChannels(values: readonly string[]): string[] {
   const channels = [
@@ -82,9 +95,19 @@ export function parseChannels(values: readonly string[]): string[] {
     ),
   ];
   if (channels.length === 0) return [...DEFAULT_CHANNELS];
+  if (channels.length > MAX_CHANNELS)
+    throw new ValidationError(
+      'channels',
+      `channels: at most ${MAX_CHANNELS} channels or patterns, got ${channels.length}`,
+    );
   for (const c of channels) {
+    if (c.length > MAX_CHANNEL_LENGTH)
+      throw new ValidationError(
+        'channels',
+        `channels: a channel or pattern has at most ${MAX_CHANNEL_LENGTH} characters, got ${c.length} ("${c.slice(0, 40)}...")`,
+      );
     const prefix = CHANNEL_PREFIXES.find((p) => c.startsWith(p));
-    if (!prefix || c.length === prefix.length || c.length > 100)
+    if (!prefix || c.length === prefix.length)
       throw new ValidationError(
         'channels',
         `channels: "${c}" is not a channel; use messages:<role|all>, decisions:<event> or workflow:<event>, globs allowed (e.g. messages:*,decisions:*)`,
@@ -138,11 +161,7 @@ export async function openFeed(deps: FeedDeps, options: FeedOptions): Promise<Fe
   const pageSize = options.pageSize ?? 500;
   const messagePatterns = options.channels.filter((c) => c.startsWith('messages:'));
   const hasLifecycle = options.channels.some((c) => !c.startsWith('messages:'));
-  const matchers = messagePatterns.map((p) => {
-    if (!isGlob(p)) return (channel: string) => channel === p;
-    const re = globToRegExp(p);
-    return (channel: string) => re.test(channel);
-  });
+  const matchers = messagePatterns.map(globMatcher);
   const wanted = (channel: string) => matchers.some((m) => m(channel));
   /**
    * A message goes out once, on one channel: `messages:all` when that is asked for, else the first of
@@ -162,6 +181,21 @@ export async function openFeed(deps: FeedDeps, options: FeedOptions): Promise<Fe
   let closed = false;
   /** Live events held while a replay runs; undefined when live events go straight out. */
   let buffer: { channel: string; payload: unknown }[] | undefined = [];
+  let heldBytes = 0;
+  let overflowed = false;
+  const hold = (channel: string, payload: unknown) => {
+    if (!buffer || overflowed) return;
+    if (options.maxHeldBytes !== undefined) {
+      heldBytes += (JSON.stringify(payload)?.length ?? 0) + channel.length;
+      if (heldBytes > options.maxHeldBytes) {
+        overflowed = true;
+        buffer = [];
+        options.onOverflow?.(heldBytes);
+        return;
+      }
+    }
+    buffer.push({ channel, payload });
+  };
 
   const sendMessage = (m: Message): void | Promise<void> => {
     cursor = Math.max(cursor, m.seq);
@@ -201,6 +235,7 @@ export async function openFeed(deps: FeedDeps, options: FeedOptions): Promise<Fe
   const flush = () => {
     const held = buffer ?? [];
     buffer = undefined;
+    heldBytes = 0;
     for (const e of held) sendLive(e.channel, e.payload);
   };
 
@@ -231,7 +266,7 @@ export async function openFeed(deps: FeedDeps, options: FeedOptions): Promise<Fe
   let subscription: RealtimeSubscription | undefined = await deps.subscriber.subscribe(
     options.channels,
     (channel, payload) => {
-      if (buffer) buffer.push({ channel, payload });
+      if (buffer) hold(channel, payload);
       else sendLive(channel, payload);
     },
   );
@@ -262,6 +297,27 @@ export async function openFeed(deps: FeedDeps, options: FeedOptions): Promise<Fe
           const [newest] = await deps.store.listMessages({ limit: 1 });
           cursor = Math.max(cursor, newest?.seq ?? 0);
           floor = cursor;
+          await moveCursor();
+          return;
+        }
+        const [newest] = await deps.store.listMessages({ limit: 1 });
+        const head = newest?.seq ?? 0;
+        if (options.afterSeq > head) {
+          // A cursor ahead of the log (another database, a forged id): nothing after it would ever be
+          // sent. The watcher is told, its cursor goes back to the head, and the stream goes on from there.
+          cursor = head;
+          floor = head;
+          lastId = head;
+          if (closed) return;
+          await options.send({
+            channel: GAP_EVENT,
+            data: {
+              reason: `Last-Event-ID ${options.afterSeq} is ahead of the log (its newest message is seq ${head}); resuming from the head`,
+              seq: head,
+            },
+          });
+          await options.sendCursor?.(head);
+          await replay();
           await moveCursor();
           return;
         }

@@ -6,7 +6,9 @@ const config = parseConfig();
 const runtime = await startLocalRuntime(config).catch((error: unknown) => {
   console.error(`echo: could not start: ${error instanceof Error ? error.message : String(error)}`);
   if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
-    console.error('echo: a port is taken; set ECHO_PORT and ECHO_AWS_PORT to free ones');
+    console.error(
+      'echo: a port is taken; if another ECHO runtime holds it, use that one (or stop it); else set ECHO_PORT and ECHO_AWS_PORT to free ones (a second runtime needs its own ECHO_DATA_DIR too)',
+    );
   }
   process.exit(1);
 });

@@ -40,6 +40,7 @@ import { createDataApiRoute } from './aws/data-api.ts';
 import { cloudWatchLogsRoute } from './aws/logs.ts';
 import type { AwsRoute } from './aws/route.ts';
 import { startLocalAwsEndpoint } from './aws/server.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { LocalEventBus } from './eventbridge/bus.ts';
 import { deployedBuses } from './eventbridge/catalog.ts';
 import { eventBridgeRoute } from './eventbridge/route.ts';
@@ -82,8 +83,12 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       await fn().catch((e) => logger.warn('shutdown step failed', { error: errorText(e) }));
   };
   try {
-    if (config.database.kind === 'pglite' && config.database.dataDir)
+    if (config.database.kind === 'pglite' && config.database.dataDir) {
+      // The embedded database lives in the data directory: one runtime at a time (data-dir-lock.ts).
+      const lock = lockDataDir(config.dataDir);
+      cleanup.push(async () => lock.release());
       mkdirSync(config.database.dataDir, { recursive: true });
+    }
     const sql = await openSql(config.database);
     cleanup.push(() => sql.close());
     const applied = await migrate(sql);
@@ -214,7 +219,13 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
         host: config.host,
         port: config.port,
         humanToken,
-        events: createEventsRoute({ store, subscriber, logger }),
+        events: createEventsRoute({
+          store,
+          subscriber,
+          logger,
+          metrics,
+          maxBufferBytes: config.sseMaxBufferBytes,
+        }),
       },
     );
     cleanup.push(() => api.close());

@@ -108,7 +108,17 @@ describe.each(variants.filter((v) => v.enabled))('npm start, $name', ({ postgres
       recipients: ['cto'],
     });
     const again = await echoctl(
-      ['send', '--to', 'cto', '--subject', 'Migrate to Aurora', '--idempotency-key', 'k1'],
+      [
+        'send',
+        '--to',
+        'cto',
+        '--subject',
+        'Migrate to Aurora',
+        '--content',
+        '{"budget_usd": 1000}',
+        '--idempotency-key',
+        'k1',
+      ],
       api,
     );
     expect(again.stdout).toContain(`already sent (same idempotency key): ${message.id}`);

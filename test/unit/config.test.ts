@@ -20,6 +20,14 @@ describe('configuration', () => {
     expect(parseConfig({ ECHO_LLM_TRACE: 'hash' }).llmTrace).toBe('hash');
   });
 
+  it('bounds what a GET /events stream holds for a slow client: ECHO_SSE_MAX_BUFFER_BYTES', () => {
+    expect(parseConfig({}).sseMaxBufferBytes).toBe(4 * 1024 * 1024);
+    expect(parseConfig({ ECHO_SSE_MAX_BUFFER_BYTES: '262144' }).sseMaxBufferBytes).toBe(262_144);
+    expect(() => parseConfig({ ECHO_SSE_MAX_BUFFER_BYTES: '1000' })).toThrow(
+      'ECHO_SSE_MAX_BUFFER_BYTES: must be an integer from 65536 to 1073741824, got "1000"',
+    );
+  });
+
   it('takes Postgres and Redis from DATABASE_URL and REDIS_URL', () => {
     const c = parseConfig({ DATABASE_URL: 'postgres://u@h:5432/d', REDIS_URL: 'redis://h:6379' });
     expect(c.database).toEqual({ kind: 'node-postgres', url: 'postgres://u@h:5432/d' });

@@ -7,6 +7,7 @@ import { ConflictError } from '../../core/decisions.ts';
 import {
   DatabaseUnavailableError,
   ForbiddenError,
+  IdempotencyConflictError,
   NotFoundError,
   ValidationError,
 } from '../../core/errors.ts';
@@ -73,9 +74,16 @@ const routes: Route[] = [
       }
       const submitted = await submitPostMessage(deps, input, 'api', req.principal);
       if (!submitted.ok)
-        return json(submitted.error instanceof ForbiddenError ? 403 : 400, {
-          ...errorBody(submitted.error, { deadLetterId: submitted.deadLetter.id }),
-        });
+        return json(
+          submitted.error instanceof ForbiddenError
+            ? 403
+            : submitted.error instanceof IdempotencyConflictError
+              ? 409
+              : 400,
+          {
+            ...errorBody(submitted.error, { deadLetterId: submitted.deadLetter.id }),
+          },
+        );
       return json(submitted.result.created ? 201 : 200, {
         message: submitted.result.message,
         created: submitted.result.created,

@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import { MAX_JSON_DEPTH } from '../../../events/limits.ts';
 import { assertStorableJson, fieldOf, unstorableText } from '../../../events/validate.ts';
-import { EchoError, ForbiddenError, ValidationError } from '../../core/errors.ts';
+import { EchoError, ForbiddenError, IdempotencyConflictError, ValidationError } from '../../core/errors.ts';
 import type { PipelineDeps } from '../../core/pipeline.ts';
 import type { Catalog } from '../../core/workflows/engine.ts';
 
@@ -55,7 +55,11 @@ export function errorBody(error: EchoError | Error, extra?: Record<string, unkno
     code: error instanceof EchoError ? error.code : 'InternalError',
     message: error.message,
   };
-  if (error instanceof ValidationError || error instanceof ForbiddenError) {
+  if (
+    error instanceof ValidationError ||
+    error instanceof ForbiddenError ||
+    error instanceof IdempotencyConflictError
+  ) {
     if (error.field) base.field = error.field;
     if (error instanceof ValidationError && error.limit) base.limit = error.limit;
   }

@@ -8,9 +8,8 @@ import {
   defaultLog,
   deliver,
   encodePayload,
-  globToRegExp,
+  globMatcher,
   type Handler,
-  isGlob,
   type RealtimeLog,
   RealtimeUnavailableError,
   requirePatterns,
@@ -56,11 +55,7 @@ export function createInProcessHub(options: { log?: RealtimeLog } = {}): InProce
     async subscribe(patterns, handler) {
       if (subscriberClosed) throw new RealtimeUnavailableError('in-process subscriber is closed');
       requirePatterns(patterns);
-      const matchers = [...new Set(patterns)].map((p) => {
-        if (!isGlob(p)) return (channel: string) => channel === p;
-        const re = globToRegExp(p);
-        return (channel: string) => re.test(channel);
-      });
+      const matchers = [...new Set(patterns)].map(globMatcher);
       const entry: Entry = { matchers, handler, active: true };
       entries.add(entry);
       const subscription: RealtimeSubscription = {

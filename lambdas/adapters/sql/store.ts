@@ -3,20 +3,22 @@
  * Arrays travel as JSON (the Data API cannot bind SQL arrays); every write that must be atomic is
  * a single statement or runs inside `transaction`.
  */
+import { createHash } from 'node:crypto';
 import { storableText } from '../../../events/validate.ts';
 import { SqlError, ValidationError } from '../../core/errors.ts';
 import { fanOut, type OutboxEntry, type PostMessageCommand } from '../../core/messages.ts';
 import type { Role } from '../../core/roles.ts';
-import type {
-  ActivityInput,
-  DeadLetter,
-  DeadLetterInput,
-  Delivery,
-  InsertedMessage,
-  MessageQuery,
-  PendingFanOut,
-  Store,
-  StoreTx,
+import {
+  type ActivityInput,
+  DEAD_LETTER_BODY_BYTES,
+  type DeadLetter,
+  type DeadLetterInput,
+  type Delivery,
+  type InsertedMessage,
+  type MessageQuery,
+  type PendingFanOut,
+  type Store,
+  type StoreTx,
 } from '../../core/store.ts';
 import { withBatching } from './batching.ts';
 import { orgQueries, orgTxStatements, upsertAgentHealth } from './org.sql.ts';
@@ -37,6 +39,13 @@ function rowToDelivery(r: Row): Delivery {
   };
 }
 
+/** The first `max` bytes of a UTF-8 text, cut before a character that would not fit whole. */
+function prefixOf(utf8: Buffer, max: number): string {
+  let end = max;
+  while (end > 0 && (utf8[end]! & 0xc0) === 0x80) end--; // not inside a multi-byte character
+  return utf8.subarray(0, end).toString('utf8');
+}
+
 function rowToDeadLetter(r: Row): DeadLetter {
   return {
     id: r.id as string,
@@ -46,6 +55,9 @@ function rowToDeadLetter(r: Row): DeadLetter {
     field: (r.field as string | null) ?? null,
     payload: r.payload ?? null,
     raw: (r.raw as string | null) ?? null,
+    bytes: r.body_bytes === null || r.body_bytes === undefined ? null : Number(r.body_bytes),
+    sha256: (r.body_sha256 as string | null) ?? null,
+    truncated: r.body_truncated === true,
     createdAt: iso(r.created_at),
   };
 }
@@ -301,16 +313,23 @@ export function createSqlStore(sql: SqlClient): Store {
       } catch {
         json = undefined;
       }
-      const payload = json !== undefined && !/\\u0000|\\ud[89a-f]/i.test(json) ? json : null;
-      const raw =
-        payload !== null
+      // Of a body larger than DEAD_LETTER_BODY_BYTES only a prefix is kept, with the whole one's size
+      // and sha256 (a refusal must not cost the table what the caller chose to send).
+      const body = input.raw ?? json;
+      const whole = body === undefined ? undefined : Buffer.from(body, 'utf8');
+      const truncated = whole !== undefined && whole.length > DEAD_LETTER_BODY_BYTES;
+      const payload = !truncated && json !== undefined && !/\\u0000|\\ud[89a-f]/i.test(json) ? json : null;
+      const raw = truncated
+        ? prefixOf(whole!, DEAD_LETTER_BODY_BYTES)
+        : payload !== null
           ? (input.raw ?? null)
           : (input.raw ??
             json ??
             (input.payload === undefined ? '' : '(not kept: the input is nested too deep to serialise)'));
       const { rows } = await sql.query(
-        `INSERT INTO dead_letters (id, source, reason, field, payload, raw, created_at)
-         VALUES (:id::uuid, :source, :reason, :field, :payload::jsonb, :raw, :now::timestamptz)
+        `INSERT INTO dead_letters (id, source, reason, field, payload, raw, body_bytes, body_sha256, body_truncated, created_at)
+         VALUES (:id::uuid, :source, :reason, :field, :payload::jsonb, :raw, :bytes, :sha256, :truncated,
+                 :now::timestamptz)
          RETURNING *`,
         {
           id: ctx.id,
@@ -319,6 +338,9 @@ export function createSqlStore(sql: SqlClient): Store {
           field: input.field === undefined ? null : storableText(input.field),
           payload,
           raw: raw === null ? null : storableText(raw),
+          bytes: whole === undefined ? null : whole.length,
+          sha256: whole === undefined ? null : createHash('sha256').update(whole).digest('hex'),
+          truncated,
           now: ctx.now,
         },
       );

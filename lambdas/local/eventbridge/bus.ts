@@ -7,6 +7,7 @@
  * Faults (per-entry failures, throttling) can be injected at runtime to prove producers survive them.
  */
 import { randomUUID } from 'node:crypto';
+import { MAX_JSON_DEPTH } from '../../../events/limits.ts';
 import {
   type ApiEntry,
   entrySize,
@@ -194,6 +195,13 @@ export class LocalEventBus {
     if (entry.Time && Number.isNaN(entry.Time.getTime())) {
       return { code: 'InvalidArgument', message: 'Parameter Time is not valid.' };
     }
+    const depth = jsonDepth(entry.Detail!);
+    if (depth > MAX_DETAIL_DEPTH) {
+      return {
+        code: 'MalformedDetail',
+        message: `Detail is malformed: objects and arrays nested ${depth} levels deep; the limit is ${MAX_DETAIL_DEPTH} levels (a PostMessage command: ${MAX_JSON_DEPTH})`,
+      };
+    }
     try {
       const detail: unknown = JSON.parse(entry.Detail!);
       if (typeof detail === 'object' && detail !== null && !Array.isArray(detail)) return undefined;
@@ -260,4 +268,29 @@ export class LocalEventBus {
       this.sleeps.set(timer, () => resolve(false));
     });
   }
+}
+
+/**
+ * The deepest nesting of a Detail this bus carries. EventBridge refuses deeper ones (it stops at
+ * about 1100 levels), and past a few thousand a target's copy of the event (structuredClone, as a
+ * Lambda's is) exhausts the stack: the entry is refused at once, naming the limit, never retried.
+ */
+export const MAX_DETAIL_DEPTH = 1000;
+
+/** How deep objects and arrays nest in a JSON text, read without parsing (strings skipped). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return deepest;
 }

@@ -15,7 +15,11 @@ export const MAX_USD = 99_999_999_999_999;
 export const Money = z
   .number({ error: 'must be a non-negative number' })
   .nonnegative('must be a non-negative number')
-  .max(MAX_USD, `must be at most ${MAX_USD} (the largest amount recorded)`);
+  .max(MAX_USD, `must be at most ${MAX_USD} (the largest amount recorded)`)
+  // Amounts are kept in whole cents (numeric(16, 2)): a finer one is refused, never rounded.
+  .refine((usd) => /^\d+(?:\.\d{1,2})?$/.test(String(usd)), {
+    error: (issue) => `must be in whole cents (at most 2 decimal places), got ${String(issue.input)}`,
+  });
 export const Confidence = z
   .number({ error: 'must be a number from 0 to 1' })
   .min(0, 'must be from 0 to 1')
