@@ -9,6 +9,8 @@ import { fitSubject, type Message, type PostMessageCommand, planMessage } from '
 import { METRICS, type Metrics } from './metrics.ts';
 import type { PendingFanOut, Store, StoreTx } from './store.ts';
 
+type OutboxTarget = PendingFanOut['entry']['target'];
+
 export interface Clock {
   now(): Date;
 }
@@ -88,9 +90,12 @@ export async function relay(
   rows: readonly PendingFanOut[],
 ): Promise<{ published: number; failed: number }> {
   if (rows.length === 0) return { published: 0, failed: 0 };
-  const done: number[] = [];
-  const failed = new Map<string, PendingFanOut[]>();
-  const fail = (row: PendingFanOut, error: string) => failed.set(error, [...(failed.get(error) ?? []), row]);
+  // A message's outbox row stands for its two entries (one id): it is done when both are published,
+  // and narrowed to the one that failed when only one did.
+  const published: PendingFanOut[] = [];
+  const failures: { row: PendingFanOut; error: string }[] = [];
+  const ok = (row: PendingFanOut) => published.push(row);
+  const fail = (row: PendingFanOut, error: string) => failures.push({ row, error });
 
   const busRows = rows.filter((r) => r.entry.target === 'eventbridge');
   const realtimeRows = rows.filter((r) => r.entry.target === 'realtime');
@@ -110,7 +115,7 @@ export async function relay(
     );
     busRows.forEach((row, i) => {
       const r = results[i];
-      if (r?.ok) done.push(row.id);
+      if (r?.ok) ok(row);
       else fail(row, r ? `${r.errorCode}: ${r.errorMessage}` : 'no result for entry');
     });
   })();
@@ -120,7 +125,7 @@ export async function relay(
       const p = row.entry.payload as { channels: string[]; data: unknown };
       try {
         await Promise.all(p.channels.map((channel) => deps.realtime.publish(channel, p.data)));
-        done.push(row.id);
+        ok(row);
       } catch (error) {
         fail(row, errorText(error));
       }
@@ -128,15 +133,31 @@ export async function relay(
   );
 
   await Promise.all([busWork, realtimeWork]);
+  const failedIds = new Set(failures.map((f) => f.row.id));
+  const publishedIds = new Set(published.map((r) => r.id));
+  const done = [...publishedIds].filter((id) => !failedIds.has(id));
+  // by error, and by what is left of the row: the failed target alone when the other one went out
+  const groups = new Map<
+    string,
+    { error: string; remaining: OutboxTarget | undefined; rows: PendingFanOut[] }
+  >();
+  for (const { row, error } of failures) {
+    const remaining = publishedIds.has(row.id) ? row.entry.target : undefined;
+    const key = `${remaining ?? ''}\n${error}`;
+    const group = groups.get(key) ?? { error, remaining, rows: [] };
+    groups.set(key, group);
+    if (!group.rows.some((r) => r.id === row.id)) group.rows.push(row);
+  }
   try {
     await deps.store.completeFanOut(done);
     const now = deps.clock.now().getTime();
-    for (const [error, group] of failed) {
+    for (const { error, remaining, rows: group } of groups.values()) {
       const attempts = Math.max(...group.map((r) => r.attempts), 1);
       await deps.store.failFanOut(
         group.map((r) => r.id),
         error,
         new Date(now + retryDelayMs(attempts)),
+        remaining,
       );
       deps.logger.warn('fan-out failed; left in the outbox for the sweeper', { rows: group.length, error });
     }
@@ -149,9 +170,10 @@ export async function relay(
       error: errorText(error),
     });
   }
-  if (done.length) deps.metrics?.count(METRICS.fanOutPublished.name, done.length);
-  if (rows.length > done.length) deps.metrics?.count(METRICS.fanOutFailed.name, rows.length - done.length);
-  return { published: done.length, failed: rows.length - done.length };
+  // counted by entry (a target of a message, or an event), as before the rows were shared
+  if (published.length) deps.metrics?.count(METRICS.fanOutPublished.name, published.length);
+  if (failures.length) deps.metrics?.count(METRICS.fanOutFailed.name, failures.length);
+  return { published: published.length, failed: failures.length };
 }
 
 /** One sweep: lease what the relay left (or could not publish) and publish it again. */
