@@ -4,6 +4,7 @@
  * lines on stderr). See BENCHMARKS.md for what each figure means and the last full run.
  */
 import os from 'node:os';
+import { fanOutSettled } from '../lambdas/core/pipeline.ts';
 import { type AgentsRun, measureAgents } from './agents.ts';
 import { type BroadcastRun, measureBroadcast } from './broadcast.ts';
 import { type BundlesRun, measureBundles } from './bundles.ts';
@@ -84,6 +85,7 @@ async function main(): Promise<number> {
             label: 'pipeline',
           });
           await bench.idle();
+          await fanOutSettled(bench.deps);
           const posted = warmup + run.messages;
           pipeline = {
             ...run,

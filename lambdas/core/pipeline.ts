@@ -72,12 +72,38 @@ export async function commitMessage(
   return tx.insertMessage({ ...command, subject: fitSubject(command.subject) }, { ...planned, leaseUntil });
 }
 
-/** postMessage: commit, then relay. A database failure throws before anything is fanned out. */
+/**
+ * postMessage: commit, then relay. A database failure throws before anything is fanned out. It
+ * returns once the message is committed and published (or, what failed to publish, recorded as such
+ * in the outbox); the DELETE of its published outbox row is left running, so the producer does not
+ * wait for it and concurrent posts' rows are cleared together (`fanOutSettled` waits for it).
+ */
 export async function postMessage(deps: PipelineDeps, command: PostMessageCommand): Promise<PostResult> {
   const result = await commitMessage(deps, deps.store, command);
   if (result.created) deps.metrics?.count(METRICS.messagesPosted.name);
-  await relay(deps, result.fanOut);
+  await relay(deps, result.fanOut, { clear: 'background' });
   return result;
+}
+
+/** The clearing of published outbox rows still running, by store. */
+const clearing = new WeakMap<object, Set<Promise<void>>>();
+
+/**
+ * Resolves when every clearing of published outbox rows that postMessage left running on this
+ * store has finished (before a process stops, or a test counts the outbox). Never rejects: a
+ * clearing that failed left its rows to the sweeper.
+ */
+export async function fanOutSettled(deps: Pick<PipelineDeps, 'store'>): Promise<void> {
+  const running = clearing.get(deps.store);
+  while (running && running.size > 0) await Promise.allSettled([...running]);
+}
+
+function inBackground(store: object, work: Promise<void>): void {
+  let running = clearing.get(store);
+  if (!running) clearing.set(store, (running = new Set()));
+  const set = running;
+  const tracked: Promise<void> = work.finally(() => set.delete(tracked));
+  set.add(tracked);
 }
 
 /**
@@ -88,6 +114,13 @@ export async function postMessage(deps: PipelineDeps, command: PostMessageComman
 export async function relay(
   deps: PipelineDeps,
   rows: readonly PendingFanOut[],
+  options: {
+    /**
+     * `background`: the DELETE of the published rows is started, not awaited (postMessage); the
+     * failed rows are still recorded before relay returns. Default `await`.
+     */
+    clear?: 'await' | 'background';
+  } = {},
 ): Promise<{ published: number; failed: number }> {
   if (rows.length === 0) return { published: 0, failed: 0 };
   // A message's outbox row stands for its two entries (one id): it is done when both are published,
@@ -148,8 +181,21 @@ export async function relay(
     groups.set(key, group);
     if (!group.rows.some((r) => r.id === row.id)) group.rows.push(row);
   }
+  const notCleared = (error: unknown, count: number) =>
+    // The database went away after the commit: the rows stay in the outbox under their lease and the
+    // sweeper publishes them again (at least once; effects stay exactly once). What was committed
+    // stays committed, so this is no failure of the caller's post.
+    deps.logger.warn('outbox not updated after publishing; the sweeper will publish these rows again', {
+      rows: count,
+      error: errorText(error),
+    });
+  const cleared =
+    done.length === 0
+      ? undefined
+      : deps.store.completeFanOut(done).catch((error: unknown) => notCleared(error, done.length));
+  if (cleared && options.clear === 'background') inBackground(deps.store, cleared);
+  else await cleared;
   try {
-    await deps.store.completeFanOut(done);
     const now = deps.clock.now().getTime();
     for (const { error, remaining, rows: group } of groups.values()) {
       const attempts = Math.max(...group.map((r) => r.attempts), 1);
@@ -162,13 +208,7 @@ export async function relay(
       deps.logger.warn('fan-out failed; left in the outbox for the sweeper', { rows: group.length, error });
     }
   } catch (error) {
-    // The database went away after the commit: the rows stay in the outbox under their lease and the
-    // sweeper publishes them again (at least once; effects stay exactly once). What was committed
-    // stays committed, so this is no failure of the caller's post.
-    deps.logger.warn('outbox not updated after publishing; the sweeper will publish these rows again', {
-      rows: rows.length,
-      error: errorText(error),
-    });
+    notCleared(error, failures.length);
   }
   // counted by entry (a target of a message, or an event), as before the rows were shared
   if (published.length) deps.metrics?.count(METRICS.fanOutPublished.name, published.length);

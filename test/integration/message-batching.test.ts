@@ -17,7 +17,12 @@ import { openRdsData } from '../../lambdas/adapters/sql/rds-data.driver.ts';
 import { createSqlStore } from '../../lambdas/adapters/sql/store.ts';
 import { ValidationError } from '../../lambdas/core/errors.ts';
 import type { Message, PostMessageCommand } from '../../lambdas/core/messages.ts';
-import { type PipelineDeps, type PostResult, postMessage } from '../../lambdas/core/pipeline.ts';
+import {
+  fanOutSettled,
+  type PipelineDeps,
+  type PostResult,
+  postMessage,
+} from '../../lambdas/core/pipeline.ts';
 import { LocalEventBus } from '../../lambdas/local/eventbridge/bus.ts';
 import { startDataApiServer } from '../support/data-api-server.ts';
 import { createTestDatabase, requireService } from '../support/services.ts';
@@ -150,6 +155,8 @@ describe.each(drivers.filter((d) => d.available))('concurrent posts on $name', (
         { p: pattern },
       ),
     ).toBe(10 * 9 + 20);
+    // postMessage leaves the DELETE of its published row running: once it is done, nothing is left
+    await fanOutSettled(deps);
     expect(await count('SELECT count(*)::int AS n FROM outbox')).toBe(0);
     expect(events.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
     expect(
@@ -198,6 +205,8 @@ describe.each(drivers.filter((d) => d.available))('concurrent posts on $name', (
     expect(
       await count('SELECT count(*)::int AS n FROM messages WHERE subject LIKE :p', { p: `${tag} %` }),
     ).toBe(3);
+    // postMessage leaves the DELETE of its published row running: once it is done, nothing is left
+    await fanOutSettled(deps);
     expect(await count('SELECT count(*)::int AS n FROM outbox')).toBe(0);
   });
 });
