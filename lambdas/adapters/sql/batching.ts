@@ -82,9 +82,6 @@ const INSERT_MANY = `WITH input AS (
   SELECT m.id, 'both', m.created_at, i.lease_until
   FROM m JOIN input i ON i.id = m.id
   RETURNING id, message_id, target
-), cleared AS (
-  -- outbox rows published since the last statement, cleared in this one (see withBatching)
-  DELETE FROM outbox WHERE id = ANY (ARRAY(SELECT value::bigint FROM jsonb_array_elements_text(:clear::jsonb)))
 )
 SELECT m.*, (SELECT coalesce(jsonb_agg(jsonb_build_object('id', o.id, 'target', o.target) ORDER BY o.id), '[]'::jsonb)
              FROM o WHERE o.message_id = m.id) AS outbox
@@ -99,35 +96,11 @@ FROM m`;
  */
 export function withBatching(sql: SqlClient, store: Store): Store {
   const single = (p: Post) => store.insertMessage(p.command, p.planned);
-  const complete = batched(async (calls: (readonly number[])[]) => {
-    await store.completeFanOut(calls.flat());
-    return calls.map(() => undefined);
-  }, 1_000);
-  // Published outbox rows waiting to be cleared by the next grouped INSERT (no statement of their
-  // own), and the posts not yet answered: while there are some, another grouped statement will run.
-  let riders: { ids: readonly number[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  let unanswered = 0;
-  /** The riders left when no grouped statement is coming: their own DELETE, as before. */
-  const dropRiders = (taken = riders) => {
-    if (taken === riders) riders = [];
-    for (const r of taken) complete(r.ids).then(r.resolve, r.reject);
-  };
   const insertMany = async (posts: Post[]): Promise<PromiseSettledResult<InsertedMessage>[]> => {
-    try {
-      return await insertGroup(posts);
-    } finally {
-      // riders that came while this ran, with no post waiting for the next statement to carry them
-      if (unanswered - posts.length <= 0 && riders.length > 0) dropRiders();
-    }
-  };
-  const insertGroup = async (posts: Post[]): Promise<PromiseSettledResult<InsertedMessage>[]> => {
     if (posts.length === 1) return Promise.allSettled([single(posts[0]!)]);
-    const carried = riders;
-    riders = [];
     let rows: Row[];
     try {
       ({ rows } = await sql.query(INSERT_MANY, {
-        clear: JSON.stringify(carried.flatMap((r) => r.ids.map(String))),
         batch: posts.map(({ command: c, planned: p }, ord) => ({
           ord,
           id: p.id,
@@ -146,11 +119,9 @@ export function withBatching(sql: SqlClient, store: Store): Store {
         })),
       }));
     } catch (error) {
-      dropRiders(carried); // not cleared: a DELETE of their own (which fails too if the database is gone)
       if (error instanceof DatabaseUnavailableError) throw error;
       return Promise.allSettled(posts.map(single));
     }
-    for (const r of carried) r.resolve();
     const byId = new Map(rows.map((r) => [r.id as string, r]));
     return Promise.allSettled(
       posts.map(async (p) => {
@@ -160,25 +131,19 @@ export function withBatching(sql: SqlClient, store: Store): Store {
     );
   };
   const insert = batched(insertMany, MAX_BATCH);
+  const complete = batched(async (calls: (readonly number[])[]) => {
+    await store.completeFanOut(calls.flat());
+    return calls.map(() => undefined);
+  }, 1_000);
   return {
     ...store,
     async insertMessage(command, planned) {
-      unanswered++;
-      let result: PromiseSettledResult<InsertedMessage>;
-      try {
-        result = await insert({ command, planned });
-      } finally {
-        unanswered--;
-      }
+      const result = await insert({ command, planned });
       if (result.status === 'rejected') throw result.reason;
       return result.value;
     },
     completeFanOut: async (ids) => {
-      if (ids.length === 0) return;
-      // posts are being written: the next grouped statement clears these rows too
-      if (unanswered > 0)
-        return new Promise<void>((resolve, reject) => riders.push({ ids, resolve, reject }));
-      await complete(ids);
+      if (ids.length > 0) await complete(ids);
     },
   };
 }
