@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 
-export const SECTIONS = ['pipeline', 'realtime', 'broadcast', 'stored', 'bundles'] as const;
+export const SECTIONS = ['pipeline', 'realtime', 'broadcast', 'agents', 'stored', 'bundles'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -21,6 +21,10 @@ export interface BenchOptions {
   /** Real-time latency samples per side. */
   samples: number;
   broadcasts: number;
+  /** Rounds of the agents section (a request, a broadcast and a decision a side each). */
+  agentSamples: number;
+  /** The scripted model's fixed latency per call. */
+  modelLatencyMs: number;
   /** Messages already stored at each step of the scaling run. */
   sizes: number[];
   /** Why `sizes` is smaller than the goal's 10k/100k/1M, if it is. */
@@ -46,6 +50,9 @@ the in-process real-time hub otherwise. Every run uses a fresh database of its o
   --messages N            messages per side (pipeline and raw baseline) of the throughput run
   --samples N             real-time latency samples per side
   --broadcasts N          broadcasts to all for the broadcast latency
+  --agent-samples N       rounds of the agents section: a request, a broadcast and a collaborative
+                          decision, each with the scripted model and on the rules engine
+  --model-latency MS      the scripted model's fixed latency per call (default 20)
   --sizes LIST            stored messages for the scaling run (default 10000,100000,1000000;
                           PGlite: 1000,10000,50000)
   --pool N                connection pool size of the pipeline and of its baseline (default 10)
@@ -72,6 +79,8 @@ export function parseOptions(
       messages: { type: 'string' },
       samples: { type: 'string' },
       broadcasts: { type: 'string' },
+      'agent-samples': { type: 'string' },
+      'model-latency': { type: 'string' },
       sizes: { type: 'string' },
       pool: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -121,6 +130,8 @@ export function parseOptions(
     rounds: full ? 10 : 2,
     samples: positiveInt('samples', values.samples, full ? 2_000 : 200),
     broadcasts: positiveInt('broadcasts', values.broadcasts, full ? (postgres ? 50 : 20) : 5),
+    agentSamples: positiveInt('agent-samples', values['agent-samples'], full ? 20 : 3),
+    modelLatencyMs: positiveInt('model-latency', values['model-latency'], 20, 0),
     sizes,
     sizesNote,
     storedMessages: full ? (postgres ? 2_000 : 500) : 200,

@@ -1,4 +1,5 @@
 /** The report: goals, the slowdown with stored messages, and the human summary for stderr. */
+import type { AgentsRun } from './agents.ts';
 import type { BroadcastRun } from './broadcast.ts';
 import type { BundlesRun } from './bundles.ts';
 import type { LatencyRun } from './latency.ts';
@@ -70,6 +71,7 @@ export function goalLines(r: {
   pipeline: (ThroughputRun & { met: boolean }) | null;
   realtime: (LatencyRun & { met: boolean }) | null;
   broadcast: BroadcastRun | null;
+  agents: AgentsRun | null;
   stored: StoredReport | null;
   bundles: BundlesRun | null;
 }): GoalLine[] {
@@ -103,6 +105,24 @@ export function goalLines(r: {
       goal: 'none set (DESIGN.md §9 asks for p50/p99 only)',
       met: null,
     });
+  if (r.agents) {
+    const none = 'none set (issue 13 asks for the figures, not a bound)';
+    const a = r.agents;
+    lines.push(
+      { figure: 'agents.request.model.calls', value: a.request.model.calls, goal: none, met: null },
+      { figure: 'agents.request.model.tokensIn', value: a.request.model.tokensIn, goal: none, met: null },
+      {
+        figure: 'agents.request.overheadMsPerCall',
+        value: a.request.overheadMsPerCall,
+        goal: none,
+        met: null,
+      },
+      { figure: 'agents.broadcast.model.calls', value: a.broadcast.model.calls, goal: none, met: null },
+      { figure: 'agents.broadcast.model.tokensIn', value: a.broadcast.model.tokensIn, goal: none, met: null },
+      { figure: 'agents.decision.model.calls', value: a.decision.model.calls, goal: none, met: null },
+      { figure: 'agents.decision.model.tokensIn', value: a.decision.model.tokensIn, goal: none, met: null },
+    );
+  }
   if (r.bundles) {
     const agents = r.bundles.entries.filter((e) => e.name.startsWith('agent-'));
     lines.push({
@@ -126,6 +146,7 @@ export function summaryText(report: {
   pipeline: (ThroughputRun & { met: boolean }) | null;
   realtime: (LatencyRun & { met: boolean }) | null;
   broadcast: BroadcastRun | null;
+  agents: AgentsRun | null;
   stored: StoredReport | null;
   bundles: BundlesRun | null;
   durationSeconds: number;
@@ -157,6 +178,17 @@ export function summaryText(report: {
       `  broadcast  to all ${b.recipients} done p50 ${b.p50Ms} / p99 ${b.p99Ms} ms over ${b.samples} ` +
         `(one-recipient request p50 ${b.baseline.p50Ms} / p99 ${b.baseline.p99Ms} ms) (no goal set)`,
     );
+  const a = report.agents;
+  if (a) {
+    const line = (name: string, w: AgentsRun['broadcast']) =>
+      `${name} ${w.model.calls} calls, ${w.model.tokensIn} tokens in / ${w.model.tokensOut} out, ` +
+      `p50 ${w.p50Ms} ms (rules engine ${w.baseline.p50Ms} ms)`;
+    out.push(
+      `  agents     model of ${a.model.latencyMs} ms a call: ${line('request', a.request)}, ` +
+        `loop overhead ${a.request.overheadMsPerCall} ms/call (no goal set)`,
+    );
+    out.push(`             ${line('broadcast', a.broadcast)}; ${line('decision', a.decision)}`);
+  }
   const s = report.stored;
   if (s) {
     const steps = s.steps

@@ -4,6 +4,8 @@
  * lines on stderr). See BENCHMARKS.md for what each figure means and the last full run.
  */
 import os from 'node:os';
+import { fanOutSettled } from '../lambdas/core/pipeline.ts';
+import { type AgentsRun, measureAgents } from './agents.ts';
 import { type BroadcastRun, measureBroadcast } from './broadcast.ts';
 import { type BundlesRun, measureBundles } from './bundles.ts';
 import { type LatencyRun, measureLatency } from './latency.ts';
@@ -58,6 +60,7 @@ async function main(): Promise<number> {
   let pipeline: PipelineReport | null = null;
   let realtime: RealtimeReport | null = null;
   let broadcast: BroadcastRun | null = null;
+  let agents: AgentsRun | null = null;
   let stored: StoredReport | null = null;
   let bundles: BundlesRun | null = null;
   try {
@@ -82,6 +85,7 @@ async function main(): Promise<number> {
             label: 'pipeline',
           });
           await bench.idle();
+          await fanOutSettled(bench.deps);
           const posted = warmup + run.messages;
           pipeline = {
             ...run,
@@ -113,6 +117,16 @@ async function main(): Promise<number> {
           broadcast = await measureBroadcast(svc, {
             broadcasts: opts.broadcasts,
             warmup: Math.min(5, opts.broadcasts),
+          });
+        }
+        if (wants('agents')) {
+          progress(
+            `agents: ${opts.agentSamples} rounds, scripted model of ${opts.modelLatencyMs} ms per call against the rules engine`,
+          );
+          agents = await measureAgents(svc, {
+            samples: opts.agentSamples,
+            warmup: Math.min(2, opts.agentSamples),
+            latencyMs: opts.modelLatencyMs,
           });
         }
         if (wants('stored')) {
@@ -187,6 +201,8 @@ async function main(): Promise<number> {
       rounds: opts.rounds,
       samples: opts.samples,
       broadcasts: opts.broadcasts,
+      agentSamples: opts.agentSamples,
+      modelLatencyMs: opts.modelLatencyMs,
       storedMessages: opts.storedMessages,
       storedSamples: opts.storedSamples,
       loadRuns: opts.loadRuns,
@@ -195,12 +211,13 @@ async function main(): Promise<number> {
     pipeline,
     realtime,
     broadcast: broadcast ? { ...broadcast, goal: null, met: null } : null,
+    agents,
     stored,
     bundles,
-    goals: goalLines({ pipeline, realtime, broadcast, stored, bundles }),
+    goals: goalLines({ pipeline, realtime, broadcast, agents, stored, bundles }),
   };
   process.stdout.write = stdoutWrite;
-  process.stderr.write(summaryText({ ...report, broadcast, bundles }));
+  process.stderr.write(summaryText({ ...report, broadcast, agents, bundles }));
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   return 0;
 }

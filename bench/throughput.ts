@@ -1,8 +1,9 @@
 /**
  * Throughput: messages posted, committed and fanned out per second by N concurrent producers
  * through postMessage (commit, then PutEvents to the local EventBridge and PUBLISH to the real-time
- * channel, then the outbox rows deleted), against the raw baseline: the same row plainly INSERTed
- * into a table of the same shape and one PUBLISH, with the same pool size and durability settings.
+ * channel, then the message's outbox row deleted: a DELETE postMessage leaves running), against the
+ * raw baseline: the same row plainly INSERTed into a table of the same shape and one PUBLISH, with
+ * the same pool size and durability settings.
  * The two alternate in rounds, so that a noisy neighbour on the machine hits both alike.
  */
 import { postMessage } from '../lambdas/core/pipeline.ts';

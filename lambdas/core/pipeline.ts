@@ -9,6 +9,8 @@ import { fitSubject, type Message, type PostMessageCommand, planMessage } from '
 import { METRICS, type Metrics } from './metrics.ts';
 import type { PendingFanOut, Store, StoreTx } from './store.ts';
 
+type OutboxTarget = PendingFanOut['entry']['target'];
+
 export interface Clock {
   now(): Date;
 }
@@ -70,12 +72,38 @@ export async function commitMessage(
   return tx.insertMessage({ ...command, subject: fitSubject(command.subject) }, { ...planned, leaseUntil });
 }
 
-/** postMessage: commit, then relay. A database failure throws before anything is fanned out. */
+/**
+ * postMessage: commit, then relay. A database failure throws before anything is fanned out. It
+ * returns once the message is committed and published (or, what failed to publish, recorded as such
+ * in the outbox); the DELETE of its published outbox row is left running, so the producer does not
+ * wait for it and concurrent posts' rows are cleared together (`fanOutSettled` waits for it).
+ */
 export async function postMessage(deps: PipelineDeps, command: PostMessageCommand): Promise<PostResult> {
   const result = await commitMessage(deps, deps.store, command);
   if (result.created) deps.metrics?.count(METRICS.messagesPosted.name);
-  await relay(deps, result.fanOut);
+  await relay(deps, result.fanOut, { clear: 'background' });
   return result;
+}
+
+/** The clearing of published outbox rows still running, by store. */
+const clearing = new WeakMap<object, Set<Promise<void>>>();
+
+/**
+ * Resolves when every clearing of published outbox rows that postMessage left running on this
+ * store has finished (before a process stops, or a test counts the outbox). Never rejects: a
+ * clearing that failed left its rows to the sweeper.
+ */
+export async function fanOutSettled(deps: Pick<PipelineDeps, 'store'>): Promise<void> {
+  const running = clearing.get(deps.store);
+  while (running && running.size > 0) await Promise.allSettled([...running]);
+}
+
+function inBackground(store: object, work: Promise<void>): void {
+  let running = clearing.get(store);
+  if (!running) clearing.set(store, (running = new Set()));
+  const set = running;
+  const tracked: Promise<void> = work.finally(() => set.delete(tracked));
+  set.add(tracked);
 }
 
 /**
@@ -86,11 +114,21 @@ export async function postMessage(deps: PipelineDeps, command: PostMessageComman
 export async function relay(
   deps: PipelineDeps,
   rows: readonly PendingFanOut[],
+  options: {
+    /**
+     * `background`: the DELETE of the published rows is started, not awaited (postMessage); the
+     * failed rows are still recorded before relay returns. Default `await`.
+     */
+    clear?: 'await' | 'background';
+  } = {},
 ): Promise<{ published: number; failed: number }> {
   if (rows.length === 0) return { published: 0, failed: 0 };
-  const done: number[] = [];
-  const failed = new Map<string, PendingFanOut[]>();
-  const fail = (row: PendingFanOut, error: string) => failed.set(error, [...(failed.get(error) ?? []), row]);
+  // A message's outbox row stands for its two entries (one id): it is done when both are published,
+  // and narrowed to the one that failed when only one did.
+  const published: PendingFanOut[] = [];
+  const failures: { row: PendingFanOut; error: string }[] = [];
+  const ok = (row: PendingFanOut) => published.push(row);
+  const fail = (row: PendingFanOut, error: string) => failures.push({ row, error });
 
   const busRows = rows.filter((r) => r.entry.target === 'eventbridge');
   const realtimeRows = rows.filter((r) => r.entry.target === 'realtime');
@@ -110,7 +148,7 @@ export async function relay(
     );
     busRows.forEach((row, i) => {
       const r = results[i];
-      if (r?.ok) done.push(row.id);
+      if (r?.ok) ok(row);
       else fail(row, r ? `${r.errorCode}: ${r.errorMessage}` : 'no result for entry');
     });
   })();
@@ -120,7 +158,7 @@ export async function relay(
       const p = row.entry.payload as { channels: string[]; data: unknown };
       try {
         await Promise.all(p.channels.map((channel) => deps.realtime.publish(channel, p.data)));
-        done.push(row.id);
+        ok(row);
       } catch (error) {
         fail(row, errorText(error));
       }
@@ -128,30 +166,54 @@ export async function relay(
   );
 
   await Promise.all([busWork, realtimeWork]);
+  const failedIds = new Set(failures.map((f) => f.row.id));
+  const publishedIds = new Set(published.map((r) => r.id));
+  const done = [...publishedIds].filter((id) => !failedIds.has(id));
+  // by error, and by what is left of the row: the failed target alone when the other one went out
+  const groups = new Map<
+    string,
+    { error: string; remaining: OutboxTarget | undefined; rows: PendingFanOut[] }
+  >();
+  for (const { row, error } of failures) {
+    const remaining = publishedIds.has(row.id) ? row.entry.target : undefined;
+    const key = `${remaining ?? ''}\n${error}`;
+    const group = groups.get(key) ?? { error, remaining, rows: [] };
+    groups.set(key, group);
+    if (!group.rows.some((r) => r.id === row.id)) group.rows.push(row);
+  }
+  const notCleared = (error: unknown, count: number) =>
+    // The database went away after the commit: the rows stay in the outbox under their lease and the
+    // sweeper publishes them again (at least once; effects stay exactly once). What was committed
+    // stays committed, so this is no failure of the caller's post.
+    deps.logger.warn('outbox not updated after publishing; the sweeper will publish these rows again', {
+      rows: count,
+      error: errorText(error),
+    });
+  const cleared =
+    done.length === 0
+      ? undefined
+      : deps.store.completeFanOut(done).catch((error: unknown) => notCleared(error, done.length));
+  if (cleared && options.clear === 'background') inBackground(deps.store, cleared);
+  else await cleared;
   try {
-    await deps.store.completeFanOut(done);
     const now = deps.clock.now().getTime();
-    for (const [error, group] of failed) {
+    for (const { error, remaining, rows: group } of groups.values()) {
       const attempts = Math.max(...group.map((r) => r.attempts), 1);
       await deps.store.failFanOut(
         group.map((r) => r.id),
         error,
         new Date(now + retryDelayMs(attempts)),
+        remaining,
       );
       deps.logger.warn('fan-out failed; left in the outbox for the sweeper', { rows: group.length, error });
     }
   } catch (error) {
-    // The database went away after the commit: the rows stay in the outbox under their lease and the
-    // sweeper publishes them again (at least once; effects stay exactly once). What was committed
-    // stays committed, so this is no failure of the caller's post.
-    deps.logger.warn('outbox not updated after publishing; the sweeper will publish these rows again', {
-      rows: rows.length,
-      error: errorText(error),
-    });
+    notCleared(error, failures.length);
   }
-  if (done.length) deps.metrics?.count(METRICS.fanOutPublished.name, done.length);
-  if (rows.length > done.length) deps.metrics?.count(METRICS.fanOutFailed.name, rows.length - done.length);
-  return { published: done.length, failed: rows.length - done.length };
+  // counted by entry (a target of a message, or an event), as before the rows were shared
+  if (published.length) deps.metrics?.count(METRICS.fanOutPublished.name, published.length);
+  if (failures.length) deps.metrics?.count(METRICS.fanOutFailed.name, failures.length);
+  return { published: published.length, failed: failures.length };
 }
 
 /** One sweep: lease what the relay left (or could not publish) and publish it again. */

@@ -18,7 +18,10 @@ import type { Address, Role, Sender } from './roles.ts';
 import type { LlmCallStore } from './traces.ts';
 import type { WorkflowStore, WorkflowStoreTx } from './workflows/types.ts';
 
-/** An outbox row still to publish, with the fan-out it stands for. */
+/**
+ * An outbox row still to publish, with the fan-out it stands for. A message's row stands for both of
+ * its entries (EventBridge and the real-time channel): two PendingFanOut with one `id`.
+ */
 export interface PendingFanOut {
   id: number;
   attempts: number;
@@ -222,8 +225,16 @@ export interface Store extends StoreTx, WorkflowStore, LlmCallStore {
   claimFanOut(now: Date, leaseUntil: Date, limit: number): Promise<PendingFanOut[]>;
   /** Deletes published outbox rows. */
   completeFanOut(ids: readonly number[]): Promise<void>;
-  /** Leaves rows pending with the error, to be retried after `retryAt`. */
-  failFanOut(ids: readonly number[], error: string, retryAt: Date): Promise<void>;
+  /**
+   * Leaves rows pending with the error, to be retried after `retryAt`; `remaining`: the one target
+   * still to publish of rows that stood for both (the other was published).
+   */
+  failFanOut(
+    ids: readonly number[],
+    error: string,
+    retryAt: Date,
+    remaining?: OutboxEntry['target'],
+  ): Promise<void>;
   countPendingFanOut(): Promise<number>;
   /** When the oldest outbox row still there was written; undefined when the outbox is empty. */
   oldestPendingFanOut(): Promise<Date | undefined>;

@@ -26,7 +26,7 @@ import { type AgentDeps, type Behaviour, catchUp } from '../core/agent.ts';
 import { closeDueDecisions } from '../core/deadlines.ts';
 import { createInMemoryMetrics } from '../core/metrics.ts';
 import { organization } from '../core/organization.ts';
-import { type Clock, errorText, type Logger, sweep } from '../core/pipeline.ts';
+import { type Clock, errorText, fanOutSettled, type Logger, sweep } from '../core/pipeline.ts';
 import { ROLES } from '../core/roles.ts';
 import { agentRule, INGEST_RULE, WORKFLOW_RULES } from '../core/rules.ts';
 import { WORKFLOWS } from '../core/workflows/builtin/index.ts';
@@ -94,6 +94,8 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
     const applied = await migrate(sql);
     if (applied.length) logger.info('schema migrated', { applied });
     const store = createSqlStore(sql);
+    // before the database closes: the clearing of published outbox rows postMessage left running
+    cleanup.push(() => fanOutSettled({ store }));
 
     let realtime: RealtimePublisher;
     let subscriber: RealtimeSubscriber;

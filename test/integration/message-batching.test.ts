@@ -17,7 +17,13 @@ import { openRdsData } from '../../lambdas/adapters/sql/rds-data.driver.ts';
 import { createSqlStore } from '../../lambdas/adapters/sql/store.ts';
 import { ValidationError } from '../../lambdas/core/errors.ts';
 import type { Message, PostMessageCommand } from '../../lambdas/core/messages.ts';
-import { type PipelineDeps, type PostResult, postMessage } from '../../lambdas/core/pipeline.ts';
+import {
+  fanOutSettled,
+  type PipelineDeps,
+  type PostResult,
+  postMessage,
+  sweep,
+} from '../../lambdas/core/pipeline.ts';
 import { LocalEventBus } from '../../lambdas/local/eventbridge/bus.ts';
 import { startDataApiServer } from '../support/data-api-server.ts';
 import { createTestDatabase, requireService } from '../support/services.ts';
@@ -150,7 +156,56 @@ describe.each(drivers.filter((d) => d.available))('concurrent posts on $name', (
         { p: pattern },
       ),
     ).toBe(10 * 9 + 20);
+    // postMessage leaves the DELETE of its published row running: once it is done, nothing is left
+    await fanOutSettled(deps);
     expect(await count('SELECT count(*)::int AS n FROM outbox')).toBe(0);
+    expect(events.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
+    expect(
+      published
+        .filter((m) => ids.includes(m.id))
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual([...ids].sort());
+  });
+
+  it("posts whose PutEvents entry fails: each message's one outbox row is narrowed to EventBridge, and the sweeper publishes it", async () => {
+    const tag = randomUUID();
+    bus.setFaults({
+      failEntry: (entry) =>
+        String(entry.Detail).includes(`${tag} fail`)
+          ? { code: 'InternalFailure', message: 'injected partial failure' }
+          : undefined,
+    });
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => postMessage(deps, command(`${tag} ${i % 2 ? 'fail' : 'ok'} ${i}`))),
+    );
+    bus.setFaults({});
+    await fanOutSettled(deps);
+    const failedIds = results.filter((_, i) => i % 2).map((r) => r.message.id);
+    const { rows } = await sql.query<{ message_id: string; target: string; last_error: string }>(
+      `SELECT o.message_id, o.target, o.last_error FROM outbox o JOIN messages m ON m.id = o.message_id
+       WHERE m.subject LIKE :p ORDER BY m.seq`,
+      { p: `${tag} %` },
+    );
+    // recorded before postMessage returned: the failed target only (the real-time one went out)
+    expect(rows).toEqual(
+      failedIds.map((id) => ({
+        message_id: id,
+        target: 'eventbridge',
+        last_error: 'InternalFailure: injected partial failure',
+      })),
+    );
+    const later = new Date(Date.now() + 60 * 60_000);
+    await sweep({ ...deps, clock: { now: () => later } });
+    await bus.idle();
+    expect(
+      await count(
+        'SELECT count(*)::int AS n FROM outbox o JOIN messages m ON m.id = o.message_id WHERE m.subject LIKE :p',
+        { p: `${tag} %` },
+      ),
+    ).toBe(0);
+    const ids = results.map((r) => r.message.id);
+    // each message once on the bus (the failed ones by the sweeper) and once on messages:all
     expect(events.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
     expect(
       published
@@ -198,6 +253,8 @@ describe.each(drivers.filter((d) => d.available))('concurrent posts on $name', (
     expect(
       await count('SELECT count(*)::int AS n FROM messages WHERE subject LIKE :p', { p: `${tag} %` }),
     ).toBe(3);
+    // postMessage leaves the DELETE of its published row running: once it is done, nothing is left
+    await fanOutSettled(deps);
     expect(await count('SELECT count(*)::int AS n FROM outbox')).toBe(0);
   });
 });

@@ -411,5 +411,59 @@ describe.runIf(hasPostgres && hasRedis)(
         await kill(redis);
       }
     });
+
+    it("both targets failing: the message's one outbox row keeps both, and the sweeper publishes both", async () => {
+      const port = await freePort();
+      let redis = await startRedis(port);
+      const clock = adjustableClock();
+      const rt = await startTestRuntime({
+        database: 'postgres',
+        redisUrl: `redis://127.0.0.1:${port}`,
+        clock,
+      });
+      const seen: Message[] = [];
+      try {
+        await rt.subscriber.subscribe(['messages:all'], (_c, p) => seen.push(p as Message));
+        await kill(redis);
+        rt.bus.setFaults({
+          failEntry: () => ({ code: 'InternalFailure', message: 'injected partial failure' }),
+        });
+        const { status, body } = await rt.post({
+          to: 'senior_developer',
+          subject: 'fix_bug',
+          content: { bug: 'logout loop' },
+        });
+        rt.bus.setFaults({});
+        expect(status).toBe(201);
+        const id = body.message.id as string;
+        // recorded before the post was answered: one row, still for both targets, with an error
+        const { rows } = await rt.sql.query<{ target: string; last_error: string | null }>(
+          'SELECT target, last_error FROM outbox WHERE message_id = :id::uuid',
+          { id },
+        );
+        expect(rows).toEqual([
+          { target: 'both', last_error: expect.stringMatching(/InternalFailure|RealtimeUnavailable/) },
+        ]);
+        expect((await rt.get(`/messages?inReplyTo=${id}`)).body.messages).toEqual([]);
+
+        redis = await startRedis(port);
+        await eventually(
+          async () => {
+            clock.advance(60_000);
+            await rt.tick();
+            const replied = (await rt.get(`/messages?inReplyTo=${id}`)).body.messages.length === 1;
+            return (replied && seen.some((m) => m.id === id)) || undefined;
+          },
+          15_000,
+          'the message on messages:all and delivered to its agent after both came back',
+        );
+        expect(
+          (await rt.sql.query('SELECT 1 FROM outbox WHERE message_id = :id::uuid', { id })).rowCount,
+        ).toBe(0);
+      } finally {
+        await rt.close();
+        await kill(redis);
+      }
+    });
   },
 );

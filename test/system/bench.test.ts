@@ -18,7 +18,7 @@ describe('npm run bench', () => {
         'bench/run.ts',
         '--quick',
         '--only',
-        'pipeline,realtime,broadcast,stored',
+        'pipeline,realtime,broadcast,agents,stored',
         '--messages',
         '20',
         '--samples',
@@ -27,6 +27,10 @@ describe('npm run bench', () => {
         '1',
         '--sizes',
         '100',
+        '--agent-samples',
+        '1',
+        '--model-latency',
+        '5',
       ],
       embedded,
     );
@@ -63,6 +67,19 @@ describe('npm run bench', () => {
         baseline: { p50Ms: expect.any(Number) },
         met: null,
       },
+      agents: {
+        model: { latencyMs: 5, protocol: 'openai' },
+        request: {
+          p50Ms: expect.any(Number),
+          incomplete: 0,
+          overheadMsPerCall: expect.any(Number),
+          baseline: { p50Ms: expect.any(Number), incomplete: 0, what: expect.any(String) },
+          goal: null,
+          met: null,
+        },
+        broadcast: { incomplete: 0, baseline: { p50Ms: expect.any(Number) }, goal: null, met: null },
+        decision: { incomplete: 0, baseline: { p50Ms: expect.any(Number) }, goal: null, met: null },
+      },
       stored: {
         steps: [{ storedMessages: 100, throughput: { msgsPerSec: expect.any(Number) } }],
         goal: { maxSlowdown: 0.1, atStoredMessages: 1_000_000 },
@@ -71,8 +88,24 @@ describe('npm run bench', () => {
       bundles: null,
     });
     expect(report.pipeline.fanOut.busEvents).toBe(report.pipeline.fanOut.posted);
+    // the model's calls and tokens, read back from llm_calls: the loop calls the tool, then answers
+    for (const work of ['request', 'broadcast', 'decision']) {
+      const use = report.agents[work].model;
+      expect(use.fallbacks, work).toBe(0);
+      expect(use.calls, work).toBeGreaterThan(0);
+      expect(use.tokensIn, work).toBeGreaterThan(0);
+      expect(use.callsInCascade, work).toBe(use.calls);
+    }
+    expect(report.agents.request.model.calls).toBe(2);
     expect(report.goals.map((g: { figure: string }) => g.figure)).toEqual(
-      expect.arrayContaining(['pipeline.ratio', 'realtime.p99Ms', 'broadcast.p99Ms']),
+      expect.arrayContaining([
+        'pipeline.ratio',
+        'realtime.p99Ms',
+        'broadcast.p99Ms',
+        'agents.request.model.calls',
+        'agents.request.overheadMsPerCall',
+        'agents.decision.model.calls',
+      ]),
     );
     expect(stderr).toMatch(/^\[bench +[\d.]+s\] pipeline/m);
     expect(stderr).toMatch(/^ECHO bench: pglite/m);

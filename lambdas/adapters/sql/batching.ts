@@ -79,8 +79,8 @@ const INSERT_MANY = `WITH input AS (
   SELECT m.id, r.value, m.created_at FROM m, jsonb_array_elements_text(m.recipients) AS r(value)
 ), o AS (
   INSERT INTO outbox (message_id, target, created_at, available_at)
-  SELECT m.id, t.target, m.created_at, i.lease_until
-  FROM m JOIN input i ON i.id = m.id, (VALUES ('eventbridge'), ('realtime')) AS t(target)
+  SELECT m.id, 'both', m.created_at, i.lease_until
+  FROM m JOIN input i ON i.id = m.id
   RETURNING id, message_id, target
 )
 SELECT m.*, (SELECT coalesce(jsonb_agg(jsonb_build_object('id', o.id, 'target', o.target) ORDER BY o.id), '[]'::jsonb)

@@ -33,17 +33,23 @@ export function rowToMessage(r: Row): Message {
 }
 
 /** A message just inserted, with the outbox rows the same statement wrote (`outbox`: their ids and targets). */
+/** An outbox row's target: one of a fan-out's, or `both` for a message's row that stands for all of them. */
+export type OutboxTarget = OutboxEntry['target'] | 'both';
+
+/** The entries of a message's fan-out that an outbox row of `target` stands for. */
+export function entriesFor(entries: OutboxEntry[], target: OutboxTarget): OutboxEntry[] {
+  return target === 'both' ? entries : entries.filter((e) => e.target === target);
+}
+
 export function insertedMessage(row: Row): InsertedMessage {
   const message = rowToMessage(row);
   const entries = fanOut(message);
-  const outbox = row.outbox as { id: number; target: OutboxEntry['target'] }[];
+  const outbox = row.outbox as { id: number; target: OutboxTarget }[];
   return {
     message,
     created: true,
-    fanOut: outbox.map((o) => ({
-      id: Number(o.id),
-      attempts: 0,
-      entry: entries.find((e) => e.target === o.target)!,
-    })),
+    fanOut: outbox.flatMap((o) =>
+      entriesFor(entries, o.target).map((entry) => ({ id: Number(o.id), attempts: 0, entry })),
+    ),
   };
 }

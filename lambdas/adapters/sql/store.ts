@@ -23,7 +23,16 @@ import {
 import { withBatching } from './batching.ts';
 import { orgQueries, orgTxStatements, upsertAgentHealth } from './org.sql.ts';
 import type { Row, SqlClient, SqlExecutor } from './port.ts';
-import { insertedMessage, iso, isoOrNull, MESSAGE_COLUMNS, qualified, rowToMessage } from './rows.ts';
+import {
+  entriesFor,
+  insertedMessage,
+  iso,
+  isoOrNull,
+  MESSAGE_COLUMNS,
+  type OutboxTarget,
+  qualified,
+  rowToMessage,
+} from './rows.ts';
 import { traceQueries } from './traces.sql.ts';
 import { workflowQueries, workflowTxStatements } from './workflows.sql.ts';
 
@@ -63,21 +72,20 @@ function rowToDeadLetter(r: Row): DeadLetter {
 }
 
 /** An outbox row with, for a message's fan-out, the message columns joined as `m_*`. */
-function rowToFanOut(r: Row): PendingFanOut {
-  const target = r.target as OutboxEntry['target'];
-  let entry: OutboxEntry | undefined;
-  if (r.payload != null) entry = { target, payload: r.payload } as OutboxEntry;
-  else {
-    const message = rowToMessage(
-      Object.fromEntries(
-        Object.entries(r)
-          .filter(([k]) => k.startsWith('m_'))
-          .map(([k, v]) => [k.slice(2), v]),
-      ),
-    );
-    entry = fanOut(message).find((e) => e.target === target);
-  }
-  return { id: r.outbox_id as number, attempts: r.attempts as number, entry: entry! };
+/** A leased outbox row as the fan-out it stands for: a message's `both` row is its two entries, one id. */
+function rowToFanOut(r: Row): PendingFanOut[] {
+  const target = r.target as OutboxTarget;
+  const id = Number(r.outbox_id);
+  const attempts = r.attempts as number;
+  if (r.payload != null) return [{ id, attempts, entry: { target, payload: r.payload } as OutboxEntry }];
+  const message = rowToMessage(
+    Object.fromEntries(
+      Object.entries(r)
+        .filter(([k]) => k.startsWith('m_'))
+        .map(([k, v]) => [k.slice(2), v]),
+    ),
+  );
+  return entriesFor(fanOut(message), target).map((entry) => ({ id, attempts, entry }));
 }
 
 const jsonIds = (ids: readonly (number | string)[]) => JSON.stringify(ids.map(String));
@@ -119,8 +127,7 @@ function txStatements(db: SqlExecutor): StoreTx {
              SELECT m.id, r.value, m.created_at FROM m, jsonb_array_elements_text(m.recipients) AS r(value)
            ), o AS (
              INSERT INTO outbox (message_id, target, created_at, available_at)
-             SELECT m.id, t.target, m.created_at, :leaseUntil::timestamptz
-             FROM m, (VALUES ('eventbridge'), ('realtime')) AS t(target)
+             SELECT m.id, 'both', m.created_at, :leaseUntil::timestamptz FROM m
              RETURNING id, target
            )
            SELECT m.*, (SELECT coalesce(jsonb_agg(jsonb_build_object('id', o.id, 'target', o.target) ORDER BY o.id), '[]'::jsonb) FROM o) AS outbox
@@ -369,7 +376,7 @@ export function createSqlStore(sql: SqlClient): Store {
          FROM c LEFT JOIN messages m ON m.id = c.message_id ORDER BY c.id`,
         { now, leaseUntil, limit },
       );
-      return rows.map(rowToFanOut);
+      return rows.flatMap(rowToFanOut);
     },
 
     async completeFanOut(ids) {
@@ -385,12 +392,14 @@ export function createSqlStore(sql: SqlClient): Store {
       );
     },
 
-    async failFanOut(ids, error, retryAt) {
+    async failFanOut(ids, error, retryAt, remaining) {
       if (ids.length === 0) return;
+      // `remaining`: the one target of a message's `both` row still to publish (the other one was)
       await sql.query(
-        `UPDATE outbox SET last_error = :error, available_at = :retryAt::timestamptz
+        `UPDATE outbox SET last_error = :error, available_at = :retryAt::timestamptz,
+                           target = coalesce(:remaining::text, target)
          WHERE id = ANY (ARRAY(SELECT value::bigint FROM jsonb_array_elements_text(:ids::jsonb)))`,
-        { ids: jsonIds(ids), error: error.slice(0, 2000), retryAt },
+        { ids: jsonIds(ids), error: error.slice(0, 2000), retryAt, remaining: remaining ?? null },
       );
     },
 
