@@ -99,9 +99,8 @@ export async function fanOutSettled(deps: Pick<PipelineDeps, 'store'>): Promise<
 }
 
 function inBackground(store: object, work: Promise<void>): void {
-  let running = clearing.get(store);
-  if (!running) clearing.set(store, (running = new Set()));
-  const set = running;
+  const set = clearing.get(store) ?? new Set<Promise<void>>();
+  clearing.set(store, set);
   const tracked: Promise<void> = work.finally(() => set.delete(tracked));
   set.add(tracked);
 }

@@ -24,7 +24,7 @@ import { ConfigError } from '../core/errors.ts';
 import { METRICS_NAMESPACE, serviceName } from '../core/metrics.ts';
 import { llmMind, type Mind, rulesMind } from '../core/mind.ts';
 import { organization } from '../core/organization.ts';
-import type { Logger } from '../core/pipeline.ts';
+import { fanOutSettled, type Logger } from '../core/pipeline.ts';
 import type { LlmCallStore } from '../core/traces.ts';
 
 export const systemClock = { now: () => new Date() };
@@ -119,7 +119,9 @@ export function lambdaDeps(): Promise<LambdaDeps> {
 
 /**
  * A Lambda entry: the invocation in an X-Ray subsegment (cold start and service annotated, an error
- * recorded), then the invocation's metrics flushed (EMF), whatever happened.
+ * recorded), then the invocation's metrics flushed (EMF), whatever happened. It returns once the
+ * clearing of the outbox rows it published has finished: Lambda freezes what is still running when a
+ * handler returns, and a row left behind would be published again by the sweeper.
  */
 export function lambdaEntry<E, R>(fn: (event: E) => Promise<R>): (event: E) => Promise<R> {
   return async (event) => {
@@ -140,7 +142,9 @@ export function lambdaEntry<E, R>(fn: (event: E) => Promise<R>): (event: E) => P
         subsegment.close();
         tracer.setSegment(segment);
       }
-      (await cached?.catch(() => undefined))?.flushMetrics();
+      const deps = await cached?.catch(() => undefined);
+      if (deps) await fanOutSettled(deps);
+      deps?.flushMetrics();
     }
   };
 }
