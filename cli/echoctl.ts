@@ -8,7 +8,7 @@ import type { Decision, DecisionView } from '../lambdas/core/decision-types.ts';
 import type { Message } from '../lambdas/core/messages.ts';
 import type { DeadLetter } from '../lambdas/core/store.ts';
 import type { WorkflowRun } from '../lambdas/core/workflows/types.ts';
-import { jsonObject, positiveInt, print } from './args.ts';
+import { jsonObject, positiveInt, print, short } from './args.ts';
 import { ApiError, api, apiBaseUrl, createClient, humanClient, humanToken } from './client.ts';
 import { registerLogs } from './logs.ts';
 import { addMcpCommand } from './mcp.ts';
@@ -19,12 +19,13 @@ import { registerWorkflowCommands } from './workflows.ts';
 
 const base = apiBaseUrl();
 
-const short = (id: string) => id.slice(0, 8);
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-function messageLine(m: Message): string {
-  const reply = m.metadata.inReplyTo ? ` ↩ ${short(m.metadata.inReplyTo)}` : '';
-  return `${m.createdAt.slice(0, 19).replace('T', ' ')}  ${short(m.id)}  ${m.from.padEnd(16)} → ${m.to.padEnd(16)} ${m.type.padEnd(13)} ${clip(m.subject, 60)}${reply}`;
+/** A message as `#seq`; the message it answers as `#seq` when listed too, else by its id's tail. */
+function messageLine(m: Message, seqOf: ReadonlyMap<string, number>): string {
+  const parent = m.metadata.inReplyTo;
+  const reply = parent ? ` ↩ ${seqOf.has(parent) ? `#${seqOf.get(parent)}` : short(parent)}` : '';
+  return `${m.createdAt.slice(0, 19).replace('T', ' ')}  ${`#${m.seq}`.padEnd(7)} ${m.from.padEnd(16)} → ${m.to.padEnd(16)} ${m.type.padEnd(13)} ${clip(m.subject, 60)}${reply}`;
 }
 
 async function send(body: Record<string, unknown>, json: boolean) {
@@ -32,7 +33,7 @@ async function send(body: Record<string, unknown>, json: boolean) {
   if (json) return print(result.message);
   const m = result.message;
   process.stdout.write(
-    `${result.created ? 'sent' : 'already sent (same idempotency key)'}: ${m.id}  ${m.from} → ${m.to} [${m.recipients.join(', ') || 'no agent'}]\n`,
+    `${result.created ? 'sent' : 'already sent (same idempotency key)'}: #${m.seq} ${m.id}  ${m.from} → ${m.to} [${m.recipients.join(', ') || 'no agent'}]\n`,
   );
 }
 
@@ -90,7 +91,7 @@ program
   .option('--to <role>', 'delivered or addressed to this role (or all, leadership, human)')
   .option('--from <sender>', 'sent by this sender')
   .option('--type <type>', 'of this type')
-  .option('--in-reply-to <id>', 'replies to this message')
+  .option('--in-reply-to <id>', 'replies to this message (its id, #seq, or 6+ first or last characters)')
   .option('--limit <n>', 'at most n (1 to 1000)', positiveInt, 50)
   .option('--json', 'print JSON')
   .action(async (o) => {
@@ -107,7 +108,8 @@ program
     const { messages } = await api<{ messages: Message[] }>(base, 'GET', `/messages?${q}`);
     if (o.json) return print(messages);
     if (messages.length === 0) return void process.stdout.write('no messages\n');
-    for (const m of messages) process.stdout.write(`${messageLine(m)}\n`);
+    const seqOf = new Map(messages.map((m) => [m.id, m.seq]));
+    for (const m of messages) process.stdout.write(`${messageLine(m, seqOf)}\n`);
   });
 
 program
@@ -200,7 +202,10 @@ async function approvalTarget(id: string): Promise<string> {
     if (!waiting) throw new Error(`workflow run ${id} is ${run.status} and waits for no human`);
     return waiting.waitingOn!.id;
   } catch (error) {
-    if (error instanceof ApiError && (error.status === 404 || error.status === 400)) return id;
+    // not a run (none matches, or not an id at all): the id is a decision's or an approval's; a
+    // reference several runs answer to is said as it is
+    if (error instanceof ApiError && (error.status === 404 || error.body?.error?.code === 'ValidationError'))
+      return id;
     throw error;
   }
 }

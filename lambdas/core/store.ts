@@ -13,6 +13,7 @@ import type {
   NewDecision,
   StoredVote,
 } from './decision-types.ts';
+import type { IdStore } from './ids.ts';
 import type { JsonObject, Message, MessageType, OutboxEntry, PostMessageCommand } from './messages.ts';
 import type { Address, Role, Sender } from './roles.ts';
 import type { LlmCallStore } from './traces.ts';
@@ -173,7 +174,7 @@ export interface DecisionQuery {
   limit: number;
 }
 
-export interface Store extends StoreTx, WorkflowStore, LlmCallStore {
+export interface Store extends StoreTx, WorkflowStore, LlmCallStore, IdStore {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /**
    * At most `limit` messages, and a page is cut by size too (what the Data API can answer): fewer than

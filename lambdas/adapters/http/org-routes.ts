@@ -8,9 +8,17 @@ import { REGISTRY } from '../../core/org/registry.ts';
 import { Money } from '../../core/org/tools/kit.ts';
 import { ROLES } from '../../core/roles.ts';
 import type { ApiDeps } from './http.ts';
-import { HUMAN_REQUIRED, json, limit, parseBody, parseQuery, type Route } from './http.ts';
+import {
+  HUMAN_REQUIRED,
+  json,
+  limit,
+  parseBody,
+  parseQuery,
+  type Route,
+  resolveDecisionOrApproval,
+  resolveId,
+} from './http.ts';
 
-const Uuid = z.uuid('must be a decision or approval id (uuid)');
 const DecisionListQuery = z.object({
   status: z.enum(DECISION_STATUSES, { error: `must be one of ${DECISION_STATUSES.join(', ')}` }).optional(),
   owner: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).optional(),
@@ -47,12 +55,6 @@ const OpenDecision = z
   })
   .strict();
 
-function id(params: Record<string, string>): string {
-  const parsed = Uuid.safeParse(params.id);
-  if (!parsed.success) throw new ValidationError('id', `id: ${parsed.error.issues[0]!.message}`);
-  return parsed.data;
-}
-
 async function view(deps: ApiDeps, decisionId: string): Promise<DecisionView> {
   const decision = await deps.store.getDecision(decisionId);
   if (!decision) throw new NotFoundError('decision', decisionId);
@@ -68,7 +70,7 @@ function resolve(approve: boolean): Route['handler'] {
   return async (deps, req, params) => {
     if (!req.principal) return HUMAN_REQUIRED;
     const { reason } = parseBody(Resolution, req.body);
-    const target = id(params);
+    const target = await resolveDecisionOrApproval(deps, params.id);
     const principal = req.principal;
     const done = await actInTransaction(deps, (ctx) =>
       resolveByHuman(ctx, { idOrDecisionId: target, principal, approve, reason }),
@@ -144,7 +146,8 @@ export const orgRoutes: Route[] = [
   {
     method: 'GET',
     pattern: /^\/decisions\/(?<id>[^/]+)$/,
-    handler: async (deps, _req, params) => json(200, { decision: await view(deps, id(params)) }),
+    handler: async (deps, _req, params) =>
+      json(200, { decision: await view(deps, await resolveId(deps, 'decision', params.id)) }),
   },
   { method: 'POST', pattern: /^\/decisions\/(?<id>[^/]+)\/approve$/, handler: resolve(true) },
   { method: 'POST', pattern: /^\/decisions\/(?<id>[^/]+)\/reject$/, handler: resolve(false) },

@@ -19,6 +19,7 @@ import type {
   StoreTx,
 } from '../../core/store.ts';
 import { withBatching } from './batching.ts';
+import { idQueries } from './ids.sql.ts';
 import { orgQueries, orgTxStatements, upsertAgentHealth } from './org.sql.ts';
 import type { Row, SqlClient, SqlExecutor } from './port.ts';
 import { insertedMessage, iso, isoOrNull, MESSAGE_COLUMNS, qualified, rowToMessage } from './rows.ts';
@@ -195,6 +196,7 @@ export function createSqlStore(sql: SqlClient): Store {
     ...orgQueries(sql),
     ...workflowQueries(sql),
     ...traceQueries(sql),
+    ...idQueries(sql),
 
     transaction: (fn) => sql.transaction((tx) => fn(txStatements(tx))),
 
