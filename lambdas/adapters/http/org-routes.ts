@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { actInTransaction } from '../../core/agent.ts';
 import { DECISION_STATUSES, type DecisionView } from '../../core/decision-types.ts';
 import { openCollaborative, resolveByHuman } from '../../core/decisions.ts';
-import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import { NotFoundError } from '../../core/errors.ts';
 import { REGISTRY } from '../../core/org/registry.ts';
 import { Money } from '../../core/org/tools/kit.ts';
 import { ROLES } from '../../core/roles.ts';
