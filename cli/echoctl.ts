@@ -7,9 +7,18 @@ import { Command } from 'commander';
 import type { Decision, DecisionView } from '../lambdas/core/decision-types.ts';
 import type { Message } from '../lambdas/core/messages.ts';
 import type { DeadLetter } from '../lambdas/core/store.ts';
+import { summarizeContent } from '../lambdas/core/thread.ts';
 import type { WorkflowRun } from '../lambdas/core/workflows/types.ts';
 import { jsonObject, positiveInt, print, short } from './args.ts';
 import { ApiError, api, apiBaseUrl, createClient, humanClient, humanToken } from './client.ts';
+import {
+  drawReplies,
+  EXIT_ERROR_REPLY,
+  EXIT_NO_REPLY,
+  registerThread,
+  timeoutSeconds,
+  waitForReplies,
+} from './conversation.ts';
 import { registerLogs } from './logs.ts';
 import { addMcpCommand } from './mcp.ts';
 import { runScenario, SCENARIOS } from './scenarios.ts';
@@ -28,13 +37,26 @@ function messageLine(m: Message, seqOf: ReadonlyMap<string, number>): string {
   return `${m.createdAt.slice(0, 19).replace('T', ' ')}  ${`#${m.seq}`.padEnd(7)} ${m.from.padEnd(16)} → ${m.to.padEnd(16)} ${m.type.padEnd(13)} ${clip(m.subject, 60)}${reply}`;
 }
 
-async function send(body: Record<string, unknown>, json: boolean) {
+async function send(body: Record<string, unknown>, json: boolean, wait?: { timeoutS: number }) {
   const result = await api<{ message: Message; created: boolean }>(base, 'POST', '/messages', body);
-  if (json) return print(result.message);
   const m = result.message;
-  process.stdout.write(
-    `${result.created ? 'sent' : 'already sent (same idempotency key)'}: #${m.seq} ${m.id}  ${m.from} → ${m.to} [${m.recipients.join(', ') || 'no agent'}]\n`,
-  );
+  if (!wait) {
+    if (json) return print(m);
+    process.stdout.write(
+      `${result.created ? 'sent' : 'already sent (same idempotency key)'}: #${m.seq} ${m.id}  ${m.from} → ${m.to} [${m.recipients.join(', ') || 'no agent'}]\n`,
+    );
+    return;
+  }
+  // what was sent goes to stderr while the reply is awaited: stdout is the answer
+  if (!json)
+    process.stderr.write(
+      `${result.created ? 'sent' : 'already sent (same idempotency key)'}: #${m.seq} ${m.id}  ${m.from} → ${m.to}; waiting up to ${wait.timeoutS}s for the reply…\n`,
+    );
+  const answered = await waitForReplies(base, m, wait.timeoutS * 1000);
+  if (json) print({ message: m, ...answered });
+  else process.stdout.write(`${drawReplies(m, answered, wait.timeoutS)}\n`);
+  if (answered.replies.some((r) => r.type === 'error')) process.exitCode = EXIT_ERROR_REPLY;
+  else if (!answered.complete) process.exitCode = EXIT_NO_REPLY;
 }
 
 const program = new Command('echoctl')
@@ -50,7 +72,12 @@ program
   .option('--content <json>', 'content, a JSON object', jsonObject)
   .option('--priority <priority>', 'low, normal, high or critical')
   .option('--idempotency-key <key>', 'a repeated send with the same key returns the first message')
-  .option('--json', 'print the message as JSON')
+  .option(
+    '--wait',
+    `wait for the reply (and the decision it opened) and print it; exit ${EXIT_ERROR_REPLY} on an error reply, ${EXIT_NO_REPLY} when none comes in --timeout`,
+  )
+  .option('--timeout <seconds>', 'with --wait: give up after this long', timeoutSeconds, 60)
+  .option('--json', 'print the message as JSON (with --wait: {message, replies, decisions, complete})')
   .action((o) =>
     send(
       {
@@ -62,6 +89,7 @@ program
         idempotencyKey: o.idempotencyKey,
       },
       o.json,
+      o.wait ? { timeoutS: o.timeout } : undefined,
     ),
   );
 
@@ -87,12 +115,13 @@ program
 
 program
   .command('messages')
-  .description('list messages, newest first')
+  .description('list messages, newest first, each with a one-line summary of its content (--full: all of it)')
   .option('--to <role>', 'delivered or addressed to this role (or all, leadership, human)')
   .option('--from <sender>', 'sent by this sender')
   .option('--type <type>', 'of this type')
   .option('--in-reply-to <id>', 'replies to this message (its id, #seq, or 6+ first or last characters)')
   .option('--limit <n>', 'at most n (1 to 1000)', positiveInt, 50)
+  .option('--full', "each message's whole content, as JSON, instead of a one-line summary")
   .option('--json', 'print JSON')
   .action(async (o) => {
     const q = new URLSearchParams();
@@ -109,7 +138,12 @@ program
     if (o.json) return print(messages);
     if (messages.length === 0) return void process.stdout.write('no messages\n');
     const seqOf = new Map(messages.map((m) => [m.id, m.seq]));
-    for (const m of messages) process.stdout.write(`${messageLine(m, seqOf)}\n`);
+    for (const m of messages) {
+      const said = o.full
+        ? JSON.stringify(m.content, null, 2).replace(/\n/g, '\n    ')
+        : summarizeContent(m.content, 110);
+      process.stdout.write(`${messageLine(m, seqOf)}\n    ${said}\n`);
+    }
   });
 
 program
@@ -289,6 +323,7 @@ registerWatch(program, base);
 registerWorkflowCommands(program, base);
 registerLogs(program);
 registerTrace(program, base);
+registerThread(program, base);
 
 try {
   await program.parseAsync(process.argv);

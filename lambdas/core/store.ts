@@ -16,6 +16,7 @@ import type {
 import type { IdStore } from './ids.ts';
 import type { JsonObject, Message, MessageType, OutboxEntry, PostMessageCommand } from './messages.ts';
 import type { Address, Role, Sender } from './roles.ts';
+import type { ThreadStore } from './thread.ts';
 import type { LlmCallStore } from './traces.ts';
 import type { WorkflowStore, WorkflowStoreTx } from './workflows/types.ts';
 
@@ -174,7 +175,7 @@ export interface DecisionQuery {
   limit: number;
 }
 
-export interface Store extends StoreTx, WorkflowStore, LlmCallStore, IdStore {
+export interface Store extends StoreTx, WorkflowStore, LlmCallStore, IdStore, ThreadStore {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /**
    * At most `limit` messages, and a page is cut by size too (what the Data API can answer): fewer than

@@ -1,8 +1,11 @@
 /**
  * Issue 15, for the person at the keyboard, through the real `echoctl` against the real local
  * runtime (PostgreSQL): ids a person can tell apart and type back (a message's #seq, the random tail
- * of any other id, any unique prefix or suffix of 6+ characters, the candidates when it is ambiguous).
+ * of any other id, any unique prefix or suffix of 6+ characters, the candidates when it is ambiguous);
+ * conversations, not subjects (a summary of each message's content, `send --wait` and its exit codes,
+ * `thread` drawing the request, replies, decisions with their chain and votes, and model calls).
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Decision } from '../../lambdas/core/decision-types.ts';
 import type { Message } from '../../lambdas/core/messages.ts';
@@ -31,11 +34,11 @@ describe.runIf(hasPostgres)('for the person at the keyboard: echoctl against the
   });
 
   /** A tool request the CTO decides within its authority: the request, its reply and its decision. */
-  const decided = async (title: string) => {
+  const decided = async (title: string, budget = 1000) => {
     const posted = await rt.post({
       to: 'cto',
       subject: 'approve_technical_proposal',
-      content: { title, budget_usd: 1000 },
+      content: { title, budget_usd: budget },
     });
     expect(posted.status).toBe(201);
     const request = posted.body.message as Message;
@@ -128,6 +131,195 @@ describe.runIf(hasPostgres)('for the person at the keyboard: echoctl against the
       const none = await echoctl(['decision', 'ffffff0000'], rt.apiUrl);
       expect(none.code).toBe(1);
       expect(none.stderr).toBe('echoctl: decision matching "ffffff0000" not found\n');
+    }, 120_000);
+  });
+
+  describe('item 2: conversations, not subjects', () => {
+    it('messages shows a one-line summary of each content, --full all of it', async () => {
+      const { request } = await decided('Adopt a tracing backend');
+      const listed = await echoctl(['messages', '--limit', '10'], rt.apiUrl);
+      expect(listed.code).toBe(0);
+      const lines = listed.stdout.split('\n');
+      const at = lines.findIndex(
+        (l) => l.includes(`#${request.seq} `) && l.includes('approve_technical_proposal'),
+      );
+      expect(at).toBeGreaterThanOrEqual(0);
+      expect(lines[at + 1]).toBe('    title="Adopt a tracing backend", budget_usd=1000');
+      // the reply's summary: what the CTO answered, on one line
+      const reply = lines.findIndex((l) => l.includes(`↩ #${request.seq}`));
+      expect(lines[reply + 1]).toMatch(/^ {4}\S.*status="approved"/);
+
+      const full = await echoctl(['messages', '--limit', '10', '--full'], rt.apiUrl);
+      expect(full.stdout).toContain(
+        '    {\n      "title": "Adopt a tracing backend",\n      "budget_usd": 1000\n    }',
+      );
+    }, 60_000);
+
+    it('send --wait prints the reply and the decision it opened, and exits 0', async () => {
+      const title = `Adopt a build cache ${randomUUID().slice(-6)}`;
+      const sent = await echoctl(
+        [
+          'send',
+          '--to',
+          'cto',
+          '--subject',
+          'approve_technical_proposal',
+          '--content',
+          JSON.stringify({ title, budget_usd: 2000 }),
+          '--wait',
+          '--timeout',
+          '60',
+        ],
+        rt.apiUrl,
+      );
+      expect(sent.code).toBe(0);
+      expect(sent.stderr).toMatch(/^sent: #\d+ \S+ {2}human → cto; waiting up to 60s for the reply…\n$/);
+      expect(sent.stdout).toMatch(
+        /^reply #\d+ {2}cto → human {2}response {2}"Re: approve_technical_proposal"/,
+      );
+      expect(sent.stdout).toContain('"status": "approved"');
+      expect(sent.stdout).toMatch(
+        new RegExp(`decision [0-9a-f]{8} {2}cto {2}approved {2}\\$2,000 {2}"${title}"`),
+      );
+      expect(sent.stdout).toMatch(/the whole conversation: echoctl thread \d+\n$/);
+
+      const json = await echoctl(
+        [
+          'send',
+          '--to',
+          'cto',
+          '--subject',
+          'approve_technical_proposal',
+          '--content',
+          JSON.stringify({ title: `${title} 2`, budget_usd: 10 }),
+          '--wait',
+          '--json',
+        ],
+        rt.apiUrl,
+      );
+      expect(json.code).toBe(0);
+      const parsed = JSON.parse(json.stdout);
+      expect(parsed).toMatchObject({ complete: true, replies: [{ type: 'response', from: 'cto' }] });
+      expect(parsed.decisions.map((d: Decision) => d.title)).toEqual([`${title} 2`]);
+    }, 90_000);
+
+    it('send --wait exits 2 on an error reply, 3 when no reply comes in --timeout', async () => {
+      const refused = await echoctl(
+        [
+          'send',
+          '--to',
+          'cto',
+          '--subject',
+          'approve_technical_proposal',
+          '--content',
+          '{"budget_usd": 5}',
+          '--wait',
+        ],
+        rt.apiUrl,
+      );
+      expect(refused.code).toBe(2);
+      expect(refused.stdout).toMatch(/^reply #\d+ {2}cto → human {2}error /);
+      expect(refused.stdout).toContain('"field": "title"');
+
+      // a notification asks for no answer: nothing comes
+      const silent = await echoctl(
+        [
+          'send',
+          '--to',
+          'cto',
+          '--type',
+          'notification',
+          '--subject',
+          'FYI: the office is closed on Friday',
+          '--wait',
+          '--timeout',
+          '2',
+        ],
+        rt.apiUrl,
+      );
+      expect(silent.code).toBe(3);
+      expect(silent.stdout).toMatch(/^no reply from cto within 2s \(see later: echoctl thread \d+\)\n$/);
+
+      const badTimeout = await echoctl(
+        ['send', '--to', 'cto', '--subject', 'x', '--wait', '--timeout', '0'],
+        rt.apiUrl,
+      );
+      expect(badTimeout.code).toBe(1);
+      expect(badTimeout.stderr).toContain(
+        "option '--timeout <seconds>' argument '0' is invalid. must be 1 to 86400 seconds",
+      );
+    }, 90_000);
+
+    it('thread draws the conversation: request, reply, the decision with its escalation and the model calls', async () => {
+      // above the CTO's authority ($500,000): the CTO escalates to the CEO, who decides
+      const title = `Migrate the data centre ${randomUUID().slice(-6)}`;
+      const { request, reply, decision } = await decided(title, 600_000);
+      const chainDone = await eventually(
+        async () => {
+          const { body } = await rt.get(`/decisions/${decision.id}`);
+          const top = (body.decision.chain as Decision[]).at(-1)!;
+          return top.owner === 'ceo' && top.status !== 'pending' ? top : undefined;
+        },
+        30_000,
+        'the CEO to decide the escalated proposal',
+      );
+      // a model call recorded for the reply, as the traced model records it
+      await rt.deps.store.recordLlmCall({
+        id: randomUUID(),
+        at: new Date(),
+        role: 'cto',
+        purpose: 'answer',
+        messageId: reply.id,
+        decisionId: null,
+        provider: 'openai',
+        model: 'gpt-4o-mini',
+        request: { messages: [] },
+        requestHash: null,
+        response: 'Escalate it.',
+        toolCalls: [{ id: 'c1', name: 'approve_technical_proposal', arguments: { title } }],
+        stopReason: 'tool_calls',
+        refusal: null,
+        tokensIn: 300,
+        tokensOut: 20,
+        latencyMs: 42,
+        attempts: 1,
+        outcome: 'ok',
+        errorCode: null,
+        error: null,
+        costUsd: 0.0001,
+      });
+
+      // asked from the reply, the thread is the whole conversation from its request
+      const drawn = await echoctl(['thread', reply.id.slice(0, 12)], rt.apiUrl);
+      expect(drawn.stderr).toBe('');
+      const out = drawn.stdout;
+      const lines = out.split('\n');
+      expect(lines[0]).toMatch(
+        new RegExp(`^#${request.seq} {2}human → cto {2}request {2}"approve_technical_proposal"`),
+      );
+      expect(lines[1]).toBe(`│   title="${title}", budget_usd=600000`);
+      const replyLine = lines.findIndex((l) => l.includes(`▶ #${reply.seq} `));
+      expect(lines[replyLine]).toMatch(/^[├└]─ ▶ #\d+ {2}cto → human {2}response/);
+      expect(lines.slice(replyLine).join('\n')).toMatch(
+        /[├└]─ model call {2}cto answer {2}openai\/gpt-4o-mini {2}300→20 tok {2}42 ms {2}\$0\.0001 {2}ok\n.*→ tool approve_technical_proposal\(\{"title":/,
+      );
+      const cto = lines.findIndex((l) => l.includes(`decision ${decision.id.slice(-8)}  cto  escalated`));
+      const ceo = lines.findIndex((l) =>
+        l.includes(`decision ${chainDone.id.slice(-8)}  ceo  ${chainDone.status}`),
+      );
+      expect(cto).toBeGreaterThan(0);
+      expect(ceo).toBeGreaterThan(cto);
+      // the CEO's hop hangs under the CTO's: one level deeper
+      expect(lines[ceo]!.indexOf('decision')).toBeGreaterThan(lines[cto]!.indexOf('decision'));
+      expect(out).toMatch(/\n\d+ messages, 2 decisions, 1 model call\n$/);
+
+      const json = JSON.parse((await echoctl(['thread', `#${request.seq}`, '--json'], rt.apiUrl)).stdout);
+      expect(json.root).toMatchObject({ kind: 'message', message: { id: request.id } });
+      expect(json.focusId).toBe(request.id);
+
+      const missing = await echoctl(['thread', randomUUID()], rt.apiUrl);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/^echoctl: message \S+ not found\n$/);
     }, 120_000);
   });
 });

@@ -1,11 +1,24 @@
 /**
  * Model calls on the HTTP API: every call made for a message (and what the message led to: the
- * replies to it, the decisions it opened) or for a decision, oldest first, with their totals.
+ * replies to it, the decisions it opened) or for a decision, oldest first, with their totals; and a
+ * message's whole conversation as a tree, its model calls in it.
  */
 import { NotFoundError } from '../../core/errors.ts';
+import { buildThread } from '../../core/thread.ts';
 import { json, LimitQuery, parseQuery, type Route, resolveId } from './http.ts';
 
 export const traceRoutes: Route[] = [
+  {
+    method: 'GET',
+    pattern: /^\/messages\/(?<id>[^/]+)\/thread$/,
+    handler: async (deps, req, params) => {
+      const id = await resolveId(deps, 'message', params.id);
+      const { limit } = parseQuery(LimitQuery, req.query);
+      const records = await deps.store.threadRecords(id, limit);
+      if (!records) throw new NotFoundError('message', id);
+      return json(200, { thread: buildThread(records, id) });
+    },
+  },
   {
     method: 'GET',
     pattern: /^\/messages\/(?<id>[^/]+)\/trace$/,

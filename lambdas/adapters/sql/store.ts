@@ -23,6 +23,7 @@ import { idQueries } from './ids.sql.ts';
 import { orgQueries, orgTxStatements, upsertAgentHealth } from './org.sql.ts';
 import type { Row, SqlClient, SqlExecutor } from './port.ts';
 import { insertedMessage, iso, isoOrNull, MESSAGE_COLUMNS, qualified, rowToMessage } from './rows.ts';
+import { threadQueries } from './thread.sql.ts';
 import { traceQueries } from './traces.sql.ts';
 import { workflowQueries, workflowTxStatements } from './workflows.sql.ts';
 
@@ -197,6 +198,7 @@ export function createSqlStore(sql: SqlClient): Store {
     ...workflowQueries(sql),
     ...traceQueries(sql),
     ...idQueries(sql),
+    ...threadQueries(sql),
 
     transaction: (fn) => sql.transaction((tx) => fn(txStatements(tx))),
 
