@@ -1,6 +1,6 @@
 /**
  * The dashboard: hash routes (#/agents, #/timeline, #/decisions[/id], #/inbox, #/workflows[/id],
- * #/dead-letters), the live feed shared by every page, the compose box and keyboard shortcuts.
+ * #/dead-letters, #/messages[/id]), the live feed shared by every page, the compose box and keyboard shortcuts.
  */
 import { get, post } from './lib/api.js';
 import { authority, authorityForm } from './lib/authority.js';
@@ -11,10 +11,11 @@ import agents from './pages/agents.js';
 import deadLetters from './pages/dead-letters.js';
 import decisions from './pages/decisions.js';
 import inbox from './pages/inbox.js';
+import messages from './pages/messages.js';
 import timeline from './pages/timeline.js';
 import workflows from './pages/workflows.js';
 
-const PAGES = [agents, timeline, decisions, inbox, workflows, deadLetters];
+const PAGES = [agents, timeline, decisions, inbox, workflows, deadLetters, messages];
 const $ = (selector) => document.querySelector(selector);
 const main = $('#main');
 

@@ -1,0 +1,106 @@
+/**
+ * The dashboard's pages for the person at the keyboard (issue 15), in headless Chromium (Debian's
+ * package, driven by playwright-core) against the real local runtime on PostgreSQL: a message page
+ * (content, metadata, each recipient's delivery, the thread with its decisions and their chain, the
+ * decisions it opened) reached from the timeline. Screenshots go to test-results/screenshots/.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Message } from '../../lambdas/core/messages.ts';
+import { root } from '../support/cli.ts';
+import { eventually } from '../support/eventually.ts';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { requireService } from '../support/services.ts';
+
+const hasPostgres = requireService('DATABASE_URL');
+const SCREENSHOTS = join(root, 'test-results', 'screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+
+describe.runIf(hasPostgres)('the dashboard for the person at the keyboard, in headless Chromium', () => {
+  let rt: TestRuntime;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let problems: string[];
+
+  const open = async (hash = '') => {
+    await page.goto(`${rt.apiUrl}/${hash}`);
+    await page.locator('#live-status[data-mode="live"]').waitFor();
+  };
+  const shoot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    rt = await startTestRuntime({ database: 'postgres' });
+    browser = await chromium.launch({ executablePath: CHROMIUM });
+  }, 120_000);
+  beforeEach(async () => {
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context.setDefaultTimeout(20_000);
+    page = await context.newPage();
+    problems = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+  });
+  afterEach(async () => {
+    await context?.close();
+    expect(problems).toEqual([]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await rt?.close();
+  });
+
+  it('opens a message page from its timeline row: content, deliveries, decisions it opened, the thread', async () => {
+    await open('#/timeline');
+    const title = `Move to a new data centre ${Date.now().toString(36)}`;
+    // above the CTO's authority: the CTO escalates, the CEO decides
+    const posted = await rt.post({
+      to: 'cto',
+      subject: 'approve_technical_proposal',
+      content: { title, budget_usd: 600_000 },
+    });
+    const request = posted.body.message as Message;
+    await eventually(
+      async () =>
+        (await rt.get(`/messages?inReplyTo=${request.id}`)).body.messages.length > 0 ? true : undefined,
+      30_000,
+      'the reply',
+    );
+    const log = page.getByRole('log', { name: 'Live timeline' });
+    await log.getByRole('link', { name: `message #${request.seq}: approve_technical_proposal` }).click();
+    await page.getByRole('heading', { level: 1, name: 'approve_technical_proposal' }).waitFor();
+    expect(page.url()).toContain(`#/messages/${request.id}`);
+
+    expect(await page.getByLabel('Message content').textContent()).toBe(
+      JSON.stringify({ title, budget_usd: 600_000 }, null, 2),
+    );
+    const deliveries = page.getByRole('table', { name: 'Deliveries' });
+    await deliveries.locator('tr', { hasText: 'cto' }).locator('.badge', { hasText: 'processed' }).waitFor();
+    const opened = page.getByRole('table', { name: 'Decisions it opened' });
+    await opened.getByRole('link', { name: title }).waitFor();
+
+    const thread = page.getByRole('list', { name: 'Thread' });
+    // the request is the root, marked as the message shown; its reply and its decision under it,
+    // the CEO's hop under the CTO's escalated decision
+    await thread.locator('[aria-current="page"]', { hasText: `#${request.seq}` }).waitFor();
+    await thread.locator('.k-message .badge', { hasText: 'response' }).waitFor();
+    const cto = thread.locator('li.k-decision', { has: page.locator('.badge', { hasText: 'escalated' }) });
+    await cto.locator('li.k-decision', { hasText: 'ceo' }).waitFor();
+    await shoot('message');
+
+    // the reply's page: the same thread, the reply marked
+    await thread
+      .locator('.k-message > .line', { has: page.locator('.badge', { hasText: 'response' }) })
+      .getByRole('link')
+      .first()
+      .click();
+    await page.getByRole('heading', { level: 1, name: 'Re: approve_technical_proposal' }).waitFor();
+    await page.getByRole('link', { name: request.id.slice(-8) }).click();
+    await page.getByRole('heading', { level: 1, name: 'approve_technical_proposal' }).waitFor();
+  });
+});
