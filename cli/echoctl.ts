@@ -22,6 +22,7 @@ import {
 import { registerLogs } from './logs.ts';
 import { addMcpCommand } from './mcp.ts';
 import { runScenario, SCENARIOS } from './scenarios.ts';
+import { exampleInput, fieldLines, type JsonSchemaLike } from './schema.ts';
 import { registerTrace } from './trace.ts';
 import { registerWatch } from './watch.ts';
 import { registerWorkflowCommands } from './workflows.ts';
@@ -270,23 +271,51 @@ for (const [verb, approve] of [
     });
 }
 
+interface AgentView {
+  role: string;
+  title: string;
+  reportsTo: string;
+  budgetAuthorityUsd: number;
+  domains: string[];
+  tools: { name: string; description: string; inputSchema: JsonSchemaLike }[];
+  model: string;
+  status: string;
+  lastSeenAt: string | null;
+  lastError: string | null;
+  runs: number;
+  failures: number;
+}
+
+/** One role in full: authority, health, and each tool with the fields its input takes. */
+function agentDetail(a: AgentView): string {
+  const out = [
+    `${a.role}  ${a.title}  reports to ${a.reportsTo}  budget authority ${usd(a.budgetAuthorityUsd || 0) || '$0'}`,
+    `  decides: ${a.domains.join(', ') || '-'}`,
+    `  model ${a.model}  ${a.status}  runs ${a.runs}  failed ${a.failures}  ${a.lastSeenAt ? `last seen ${a.lastSeenAt.slice(0, 19).replace('T', ' ')}` : 'not seen yet'}`,
+  ];
+  if (a.lastError) out.push(`  last error: ${clip(a.lastError, 100)}`);
+  out.push('', `tools (send one: echoctl send --to ${a.role} --subject <tool> --content '<json>' --wait):`);
+  for (const t of a.tools) {
+    out.push('', `  ${t.name}  ${t.description}`, ...fieldLines(t.inputSchema));
+    out.push(`    e.g. --content '${exampleInput(t.inputSchema)}'`);
+  }
+  return out.join('\n');
+}
+
 program
-  .command('agents')
-  .description('the nine agents: authority, health and last activity')
+  .command('agents [role]')
+  .description(
+    "the nine agents: authority, health and last activity; with a role, that agent's tools and the fields each takes",
+  )
   .option('--json', 'print JSON')
-  .action(async (o) => {
-    const { agents } = await api<{
-      agents: {
-        role: string;
-        title: string;
-        reportsTo: string;
-        budgetAuthorityUsd: number;
-        status: string;
-        lastSeenAt: string | null;
-        runs: number;
-        failures: number;
-      }[];
-    }>(base, 'GET', '/agents');
+  .action(async (role: string | undefined, o) => {
+    const { agents } = await api<{ agents: AgentView[] }>(base, 'GET', '/agents');
+    if (role !== undefined) {
+      const a = agents.find((x) => x.role === role);
+      if (!a) throw new Error(`role: no agent "${role}"; one of ${agents.map((x) => x.role).join(', ')}`);
+      if (o.json) return print(a);
+      return void process.stdout.write(`${agentDetail(a)}\n`);
+    }
     if (o.json) return print(agents);
     for (const a of agents) {
       process.stdout.write(

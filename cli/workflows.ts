@@ -7,6 +7,7 @@ import type { StepOutline } from '../lambdas/core/workflows/definition.ts';
 import type { StepState, WorkflowRun } from '../lambdas/core/workflows/types.ts';
 import { jsonObject, positiveInt, print } from './args.ts';
 import { api, humanClient } from './client.ts';
+import { exampleInput, fieldLines, type JsonSchemaLike } from './schema.ts';
 
 interface RunView {
   run: WorkflowRun;
@@ -90,12 +91,17 @@ export function registerWorkflowCommands(program: Command, base: string): void {
     .action(async (o) => {
       if (o.available) {
         const { workflows } = await api<{
-          workflows: { name: string; description: string; stepCount: number }[];
+          workflows: { name: string; description: string; stepCount: number; inputSchema: JsonSchemaLike }[];
         }>(base, 'GET', '/workflows');
         if (o.json) return print(workflows);
         for (const w of workflows)
           process.stdout.write(
-            `${w.name.padEnd(22)} ${String(w.stepCount).padStart(2)} steps  ${w.description}\n`,
+            `${[
+              `${w.name.padEnd(22)} ${String(w.stepCount).padStart(2)} steps  ${w.description}`,
+              '  input:',
+              ...fieldLines(w.inputSchema),
+              `  start: echoctl workflow start ${w.name} --input '${exampleInput(w.inputSchema)}'`,
+            ].join('\n')}\n`,
           );
         return;
       }

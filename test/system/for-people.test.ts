@@ -322,4 +322,65 @@ describe.runIf(hasPostgres)('for the person at the keyboard: echoctl against the
       expect(missing.stderr).toMatch(/^echoctl: message \S+ not found\n$/);
     }, 120_000);
   });
+
+  describe('item 3: inputs you can discover', () => {
+    it('GET /workflows and GET /agents give each input as JSON Schema with its required fields and limits', async () => {
+      const { body } = await rt.get('/workflows');
+      const byName = new Map(body.workflows.map((w: { name: string }) => [w.name, w]));
+      expect(byName.get('incident-response')).toMatchObject({
+        inputSchema: {
+          type: 'object',
+          required: ['title'],
+          properties: { title: { type: 'string', minLength: 1, maxLength: 200 } },
+        },
+      });
+      expect(byName.get('revenue-3x')).toMatchObject({
+        inputSchema: { required: expect.arrayContaining(['initiative']) },
+      });
+      const agents = (await rt.get('/agents')).body.agents;
+      const cto = agents.find((a: { role: string }) => a.role === 'cto');
+      expect(cto.tools.find((t: { name: string }) => t.name === 'approve_technical_proposal')).toMatchObject({
+        description: expect.any(String),
+        inputSchema: { required: ['title'], properties: { budget_usd: { type: 'number', minimum: 0 } } },
+      });
+    });
+
+    it('echoctl workflows --available and echoctl agents <role> show the fields, and inputs that pass', async () => {
+      const available = await echoctl(['workflows', '--available'], rt.apiUrl);
+      expect(available.code).toBe(0);
+      const section = (name: string) =>
+        available.stdout.slice(available.stdout.indexOf(`${name} `)).split(/\n(?=\S)/)[0]!;
+      const incident = section('incident-response');
+      expect(incident).toMatch(/\n {4}title +string, 1 to 200 characters {2}\(required\)\n/);
+      expect(incident).toMatch(
+        /\n {4}mitigation +one of "rollback", "failover", "hotfix", "scale out", "disable feature" {2}\(default "rollback"\)/,
+      );
+      expect(incident).toContain(`start: echoctl workflow start incident-response --input '{"title":"..."}'`);
+      expect(section('revenue-3x')).toMatch(/\n {4}initiative +string, 1 to 300 characters {2}\(required\)/);
+
+      // the input it suggests is one the workflow takes
+      const started = await echoctl(
+        ['workflow', 'start', 'incident-response', '--input', '{"title":"..."}', '--json'],
+        rt.apiUrl,
+      );
+      expect(started.code).toBe(0);
+      expect(JSON.parse(started.stdout)).toMatchObject({ name: 'incident-response' });
+
+      const cto = await echoctl(['agents', 'cto'], rt.apiUrl);
+      expect(cto.code).toBe(0);
+      expect(cto.stdout).toMatch(
+        /^cto {2}Chief Technology Officer {2}reports to ceo {2}budget authority \$500,000\n/,
+      );
+      const tool = cto.stdout.slice(cto.stdout.indexOf('  approve_technical_proposal  ')).split('\n\n')[0]!;
+      expect(tool).toMatch(/\n {4}title +string, 1 to 500 characters {2}\(required\)/);
+      expect(tool).toMatch(/\n {4}budget_usd +number, ≥ 0 {2}\(optional\)/);
+      expect(tool).toContain(`e.g. --content '{"title":"..."}'`);
+      const json = JSON.parse((await echoctl(['agents', 'cto', '--json'], rt.apiUrl)).stdout);
+      expect(json.tools.map((t: { name: string }) => t.name)).toContain('approve_technical_proposal');
+
+      const unknown = await echoctl(['agents', 'cfo'], rt.apiUrl);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(/^echoctl: role: no agent "cfo"; one of ceo, cto, /);
+    }, 60_000);
+  });
 });

@@ -7,6 +7,7 @@ import { NotFoundError } from '../../core/errors.ts';
 import { REGISTRY } from '../../core/org/registry.ts';
 import { Money } from '../../core/org/tools/kit.ts';
 import { ROLES } from '../../core/roles.ts';
+import { toolInputSchema } from '../../core/tool-schema.ts';
 import type { ApiDeps } from './http.ts';
 import {
   HUMAN_REQUIRED,
@@ -94,7 +95,11 @@ export const orgRoutes: Route[] = [
           reportsTo: def.reportsTo,
           budgetAuthorityUsd: def.budgetAuthorityUsd,
           domains: def.domains,
-          tools: def.tools.map((t) => t.name),
+          tools: def.tools.map((t) => ({
+            name: t.name,
+            description: t.description,
+            inputSchema: toolInputSchema(t.input),
+          })),
           model: def.llm.model,
           status: h?.status ?? 'idle',
           lastSeenAt: h?.lastSeenAt ?? null,

@@ -1,6 +1,7 @@
 /** Workflows on the HTTP API: the catalogue, and runs started, listed, read and cancelled. */
 import * as z from 'zod';
 import { NotFoundError } from '../../core/errors.ts';
+import { toolInputSchema } from '../../core/tool-schema.ts';
 import { WORKFLOWS } from '../../core/workflows/builtin/index.ts';
 import { advance } from '../../core/workflows/coordinator.ts';
 import { allSteps, outline } from '../../core/workflows/definition.ts';
@@ -49,6 +50,7 @@ export const workflowRoutes: Route[] = [
         workflows: [...catalogOf(deps).values()].map((w) => ({
           name: w.name,
           description: w.description,
+          inputSchema: toolInputSchema(w.input),
           deadlineMinutes: w.deadlineMinutes,
           stepCount: [...allSteps(w.steps)].length,
           steps: outline(w.steps),
