@@ -2,7 +2,8 @@
  * The dashboard's pages for the person at the keyboard (issue 15), in headless Chromium (Debian's
  * package, driven by playwright-core) against the real local runtime on PostgreSQL: a message page
  * (content, metadata, each recipient's delivery, the thread with its decisions and their chain, the
- * decisions it opened) reached from the timeline. Screenshots go to test-results/screenshots/.
+ * decisions it opened) reached from the timeline; the compose box offering the recipient's tools and
+ * building a form from the chosen tool's input schema. Screenshots go to test-results/screenshots/.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -102,5 +103,69 @@ describe.runIf(hasPostgres)('the dashboard for the person at the keyboard, in he
     await page.getByRole('heading', { level: 1, name: 'Re: approve_technical_proposal' }).waitFor();
     await page.getByRole('link', { name: request.id.slice(-8) }).click();
     await page.getByRole('heading', { level: 1, name: 'approve_technical_proposal' }).waitFor();
+  });
+
+  it("builds the compose form from the chosen tool's schema, checks it, and sends the typed input", async () => {
+    await open('#/timeline');
+    const compose = page.locator('#compose');
+    await compose.locator('select[name="to"]').selectOption('operations_head');
+    const tool = page.getByLabel("Tool (the recipient's; its fields below)");
+    // the recipient's tools are offered
+    const offered = await tool.locator('option').allInnerTexts();
+    expect(offered).toContain('assess incident');
+    await tool.selectOption('assess_incident');
+    expect(await page.getByLabel('Subject').inputValue()).toBe('assess_incident');
+    const fields = compose.locator('fieldset.schema-form');
+    await fields.waitFor();
+    await shoot('compose-schema-form');
+
+    // a required field left empty is named, and gets the focus
+    await page.getByRole('button', { name: 'Send' }).click();
+    const result = page.locator('#compose-result');
+    await result.filter({ hasText: /Not sent: \w+: is required\./ }).waitFor();
+    const focusedField = () =>
+      page.evaluate(() => (globalThis as any).document.activeElement?.dataset.field as string | undefined);
+    expect(await result.textContent()).toBe('Not sent: title: is required.');
+    expect(await focusedField()).toBe('title');
+
+    const title = `Checkout is down ${Date.now().toString(36)}`;
+    await fields.getByLabel('title').fill(title);
+    await fields.getByLabel('outage').check();
+    await fields.getByLabel('customers affected').fill('1.5');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await result.filter({ hasText: 'Not sent: customers_affected: must be a whole number.' }).waitFor();
+    expect(await focusedField()).toBe('customers_affected');
+    await fields.getByLabel('customers affected').fill('120');
+    await fields.getByLabel('degraded services').fill('checkout, search');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await result.filter({ hasText: /^Sent #\d+ to operations_head\.$/ }).waitFor();
+
+    // the input went typed, as the schema says; the operations head ran the tool (no error reply)
+    const sent = await eventually(
+      async () =>
+        ((await rt.get('/messages?to=operations_head&type=request')).body.messages as Message[]).find(
+          (m) => m.content.title === title,
+        ),
+      10_000,
+      'the request',
+    );
+    expect(sent).toMatchObject({ subject: 'assess_incident', from: 'human' });
+    expect(sent.content).toEqual({
+      title,
+      outage: true,
+      data_loss: false,
+      security: false,
+      customers_affected: 120,
+      degraded_services: ['checkout', 'search'],
+    });
+    const reply = await eventually(
+      async () => (await rt.get(`/messages?inReplyTo=${sent.id}`)).body.messages[0] as Message | undefined,
+      30_000,
+      'the reply',
+    );
+    expect(reply.type).toBe('response');
+    // the result links to the message page
+    await result.getByRole('link', { name: `#${sent.seq}` }).click();
+    await page.getByRole('heading', { level: 1, name: 'assess_incident' }).waitFor();
   });
 });
