@@ -3,9 +3,14 @@
  * runtime (PostgreSQL): ids a person can tell apart and type back (a message's #seq, the random tail
  * of any other id, any unique prefix or suffix of 6+ characters, the candidates when it is ambiguous);
  * conversations, not subjects (a summary of each message's content, `send --wait` and its exit codes,
- * `thread` drawing the request, replies, decisions with their chain and votes, and model calls).
+ * `thread` drawing the request, replies, decisions with their chain and votes, and model calls);
+ * inputs you can discover (each input's JSON Schema, its fields in echoctl); saying what happened
+ * (what each workflow step returned, each delivery's outcome in the logs, ai_consult's JSON).
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Decision } from '../../lambdas/core/decision-types.ts';
 import type { Message } from '../../lambdas/core/messages.ts';
@@ -26,11 +31,18 @@ const commonPrefix = (a: string, b: string) => {
 describe.runIf(hasPostgres)('for the person at the keyboard: echoctl against the local runtime', () => {
   let rt: TestRuntime;
 
+  let dataDir: string;
+
   beforeAll(async () => {
-    rt = await startTestRuntime({ database: 'postgres' });
+    dataDir = mkdtempSync(join(tmpdir(), 'echo-for-people-'));
+    rt = await startTestRuntime({
+      database: 'postgres',
+      env: { ECHO_DATA_DIR: dataDir, ECHO_LOG_FILE_LEVEL: 'info' },
+    });
   }, 120_000);
   afterAll(async () => {
     await rt?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   /** A tool request the CTO decides within its authority: the request, its reply and its decision. */
@@ -381,6 +393,122 @@ describe.runIf(hasPostgres)('for the person at the keyboard: echoctl against the
       const unknown = await echoctl(['agents', 'cfo'], rt.apiUrl);
       expect(unknown.code).toBe(1);
       expect(unknown.stderr).toMatch(/^echoctl: role: no agent "cfo"; one of ceo, cto, /);
+    }, 60_000);
+  });
+
+  describe('item 4: say what happened', () => {
+    it('workflow status shows what each finished step returned', async () => {
+      const started = await echoctl(
+        [
+          'workflow',
+          'start',
+          'incident-response',
+          '--input',
+          '{"title":"Search is slow"}',
+          '--wait',
+          '--timeout',
+          '60',
+        ],
+        rt.apiUrl,
+      );
+      expect(started.code, started.stderr).toBe(0);
+      const runId = /started: incident-response (\S+)/.exec(started.stderr)![1]!;
+      const status = await echoctl(['workflow', 'status', runId.slice(-8)], rt.apiUrl);
+      expect(status.code, status.stderr).toBe(0);
+      const lines = status.stdout.split('\n');
+      const assess = lines.findIndex((l) => /✓ assess /.test(l));
+      expect(assess).toBeGreaterThan(0);
+      expect(lines[assess + 1]).toMatch(/^ {6}↳ tool="assess_incident", title="Search is slow", severity=/);
+    }, 90_000);
+
+    it('echoctl logs <role> shows each delivery as what it came to, at the matching level', async () => {
+      const ask = async (to: string, subject: string, content: Record<string, unknown>) => {
+        const posted = await rt.post({ to, subject, content });
+        const id = (posted.body.message as Message).id;
+        await eventually(
+          async () => ((await rt.get(`/messages?inReplyTo=${id}`)).body.messages.length ? true : undefined),
+          30_000,
+          `the reply to ${subject}`,
+        );
+        return id;
+      };
+      const bad = await ask('cto', 'approve_technical_proposal', { budget_usd: 5 });
+      const good = await ask('cto', 'approve_technical_proposal', {
+        title: 'Adopt OpenTelemetry',
+        budget_usd: 5,
+      });
+      const up = await ask('cto', 'approve_technical_proposal', {
+        title: 'Build a second region',
+        budget_usd: 700_000,
+      });
+      const human = await ask('ceo', 'approve_strategic_initiative', {
+        title: 'Buy a competitor',
+        budget_usd: 5_000_000,
+      });
+
+      const lineFor = async (role: string, id: string) =>
+        eventually(
+          async () => {
+            const out = await echoctl(['logs', role, '--json'], rt.apiUrl, {
+              ECHO_DATA_DIR: dataDir,
+              ECHO_STAGE: '',
+            });
+            return out.stdout
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => JSON.parse(l))
+              .find((l) => l.messageId === id && typeof l.outcome === 'string');
+          },
+          20_000,
+          `the ${role} log line about ${id}`,
+        );
+      expect(await lineFor('cto', bad)).toMatchObject({
+        level: 'WARN',
+        message: 'delivery answered with an error',
+        outcome: 'error',
+        field: 'title',
+      });
+      expect(await lineFor('cto', good)).toMatchObject({
+        level: 'INFO',
+        message: 'delivery answered',
+        outcome: 'answered',
+      });
+      expect(await lineFor('cto', up)).toMatchObject({
+        level: 'INFO',
+        message: 'delivery escalated to ceo',
+        outcome: 'escalated',
+      });
+      expect(await lineFor('ceo', human)).toMatchObject({
+        level: 'WARN',
+        message: 'delivery awaits a human',
+        outcome: 'awaiting_human',
+      });
+      const pretty = await echoctl(['logs', 'cto'], rt.apiUrl, { ECHO_DATA_DIR: dataDir, ECHO_STAGE: '' });
+      expect(pretty.stdout).toMatch(/ WARN {3}delivery answered with an error {2}.*field=title/);
+    }, 120_000);
+
+    it('ai_consult answers with JSON, not JSON inside a string', async () => {
+      const posted = await rt.post({
+        to: 'cto',
+        subject: 'ai_consult',
+        content: { prompt: 'Should we adopt Kafka?' },
+      });
+      const id = (posted.body.message as Message).id;
+      const reply = await eventually(
+        async () => (await rt.get(`/messages?inReplyTo=${id}`)).body.messages[0] as Message | undefined,
+        30_000,
+        'the consultation',
+      );
+      expect(reply.type).toBe('response');
+      expect(typeof reply.content.answer).toBe('string');
+      // the analysis is JSON beside the text, no longer serialised into it
+      expect(reply.content.data).toMatchObject({
+        role: 'cto',
+        answer: expect.any(String),
+        tools: expect.any(Array),
+      });
+      expect(reply.content.answer).not.toContain('"tools":');
+      expect(reply.content.answer).toContain((reply.content.data as { answer: string }).answer);
     }, 60_000);
   });
 });
