@@ -2,6 +2,8 @@
  * The store port: what the organization needs from its database. One implementation
  * (lambdas/adapters/sql/store.ts) writes the SQL once for every driver.
  */
+
+import type { OrganizationActivityStore } from './activity.ts';
 import type {
   AgentHealth,
   Decision,
@@ -175,7 +177,13 @@ export interface DecisionQuery {
   limit: number;
 }
 
-export interface Store extends StoreTx, WorkflowStore, LlmCallStore, IdStore, ThreadStore {
+export interface Store
+  extends StoreTx,
+    WorkflowStore,
+    LlmCallStore,
+    IdStore,
+    ThreadStore,
+    OrganizationActivityStore {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /**
    * At most `limit` messages, and a page is cut by size too (what the Data API can answer): fewer than

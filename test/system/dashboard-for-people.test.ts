@@ -3,7 +3,8 @@
  * package, driven by playwright-core) against the real local runtime on PostgreSQL: a message page
  * (content, metadata, each recipient's delivery, the thread with its decisions and their chain, the
  * decisions it opened) reached from the timeline; the compose box offering the recipient's tools and
- * building a form from the chosen tool's input schema. Screenshots go to test-results/screenshots/.
+ * building a form from the chosen tool's input schema; the organization chart on the Agents page.
+ * Screenshots go to test-results/screenshots/.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -167,5 +168,69 @@ describe.runIf(hasPostgres)('the dashboard for the person at the keyboard, in he
     // the result links to the message page
     await result.getByRole('link', { name: `#${sent.seq}` }).click();
     await page.getByRole('heading', { level: 1, name: 'assess_incident' }).waitFor();
+  });
+
+  it("draws the organization as a chart: reporting lines, live states, the last hour's messages, escalations lit", async () => {
+    // a proposal above the CTO's authority climbs to the CEO; one above the CEO's waits for the board
+    const climbs = await rt.post({
+      to: 'cto',
+      subject: 'approve_technical_proposal',
+      content: { title: 'A third region', budget_usd: 700_000 },
+    });
+    const board = await rt.post({
+      to: 'ceo',
+      subject: 'approve_strategic_initiative',
+      content: { title: 'Enter a new market', budget_usd: 5_000_000 },
+    });
+    for (const m of [climbs, board])
+      await eventually(
+        async () =>
+          (await rt.get(`/messages?inReplyTo=${(m.body.message as Message).id}`)).body.messages.length
+            ? true
+            : undefined,
+        30_000,
+        'the reply',
+      );
+    const activity = (await rt.get('/organization/activity?minutes=60')).body;
+    expect(activity.escalations).toEqual(
+      expect.arrayContaining([
+        { from: 'cto', to: 'ceo', count: expect.any(Number) },
+        { from: 'ceo', to: 'human', count: expect.any(Number) },
+      ]),
+    );
+    expect(activity.messages).toEqual(
+      expect.arrayContaining([{ from: 'human', to: 'cto', count: expect.any(Number) }]),
+    );
+    expect((await rt.get('/organization/activity?minutes=0')).body.error).toMatchObject({
+      field: 'minutes',
+      message: 'query parameter minutes: must be at least 1',
+    });
+
+    await open('#/agents');
+    const chart = page.locator('[data-testid="org-chart"] svg.org-chart');
+    await chart.waitFor();
+    // the board and the nine agents, each with its live state
+    expect(await chart.locator('g.node').count()).toBe(10);
+    expect(await chart.locator('g.node[data-role="cto"]').getAttribute('data-status')).toBe('healthy');
+    // who reports to whom: the test lead's line goes to the senior architect
+    await chart
+      .locator('path.reports[data-from="test_lead"][data-to="senior_architect"]')
+      .waitFor({ state: 'attached' });
+    // the hops of decisions climbing the chain are lit: cto → ceo, ceo → the board
+    await chart
+      .locator('path.reports.escalation[data-from="cto"][data-to="ceo"]')
+      .waitFor({ state: 'attached' });
+    await chart
+      .locator('path.reports.escalation[data-from="ceo"][data-to="human"]')
+      .waitFor({ state: 'attached' });
+    expect(await chart.locator('path.reports[data-from="chro"]').getAttribute('class')).toBe('reports');
+    // the last hour's messages as edges weighted by count
+    const fromHuman = chart.locator('path.traffic[data-from="human"][data-to="cto"]');
+    await fromHuman.waitFor({ state: 'attached' });
+    expect(Number(await fromHuman.getAttribute('data-count'))).toBeGreaterThanOrEqual(1);
+    expect(await fromHuman.locator('title').textContent()).toMatch(
+      /^human → cto: \d+ messages? in the last hour$/,
+    );
+    await shoot('org-chart');
   });
 });

@@ -80,7 +80,25 @@ function resolve(approve: boolean): Route['handler'] {
   };
 }
 
+const ActivityQuery = z.object({
+  minutes: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number of minutes')
+    .min(1, 'must be at least 1')
+    .max(7 * 24 * 60, 'must be at most a week (10080)')
+    .default(60),
+});
+
 export const orgRoutes: Route[] = [
+  {
+    method: 'GET',
+    pattern: /^\/organization\/activity$/,
+    handler: async (deps, req) => {
+      const { minutes } = parseQuery(ActivityQuery, req.query);
+      const since = new Date(deps.clock.now().getTime() - minutes * 60_000);
+      return json(200, { minutes, ...(await deps.store.organizationActivity(since)) });
+    },
+  },
   {
     method: 'GET',
     pattern: /^\/agents$/,

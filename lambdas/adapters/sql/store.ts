@@ -18,6 +18,7 @@ import type {
   Store,
   StoreTx,
 } from '../../core/store.ts';
+import { activityQueries } from './activity.sql.ts';
 import { withBatching } from './batching.ts';
 import { idQueries } from './ids.sql.ts';
 import { orgQueries, orgTxStatements, upsertAgentHealth } from './org.sql.ts';
@@ -198,6 +199,7 @@ export function createSqlStore(sql: SqlClient): Store {
     ...workflowQueries(sql),
     ...traceQueries(sql),
     ...idQueries(sql),
+    ...activityQueries(sql),
     ...threadQueries(sql),
 
     transaction: (fn) => sql.transaction((tx) => fn(txStatements(tx))),
