@@ -302,7 +302,7 @@ describe.runIf(hasPostgres)('for the person at the keyboard: echoctl against the
       });
 
       // asked from the reply, the thread is the whole conversation from its request
-      const drawn = await echoctl(['thread', reply.id.slice(0, 12)], rt.apiUrl);
+      const drawn = await echoctl(['thread', reply.id.slice(-10)], rt.apiUrl);
       expect(drawn.stderr).toBe('');
       const out = drawn.stdout;
       const lines = out.split('\n');
