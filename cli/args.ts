@@ -22,3 +22,10 @@ export function positiveInt(value: string): number {
 
 export const print = (value: unknown): void =>
   void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+
+/**
+ * The short form of an id shown in listings: its last 8 characters, the random tail of a UUIDv7
+ * (its first characters are the same for everything made in the same minute). Any unique prefix or
+ * suffix of 6 or more characters is taken back wherever an id is.
+ */
+export const short = (id: string): string => id.slice(-8);

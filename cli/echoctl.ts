@@ -7,33 +7,57 @@ import { Command } from 'commander';
 import type { Decision, DecisionView } from '../lambdas/core/decision-types.ts';
 import type { Message } from '../lambdas/core/messages.ts';
 import type { DeadLetter } from '../lambdas/core/store.ts';
+import { summarizeContent } from '../lambdas/core/thread.ts';
 import type { WorkflowRun } from '../lambdas/core/workflows/types.ts';
-import { jsonObject, positiveInt, print } from './args.ts';
+import { jsonObject, positiveInt, print, short } from './args.ts';
 import { ApiError, api, apiBaseUrl, createClient, humanClient, humanToken } from './client.ts';
+import {
+  drawReplies,
+  EXIT_ERROR_REPLY,
+  EXIT_NO_REPLY,
+  registerThread,
+  timeoutSeconds,
+  waitForReplies,
+} from './conversation.ts';
 import { registerLogs } from './logs.ts';
 import { addMcpCommand } from './mcp.ts';
 import { runScenario, SCENARIOS } from './scenarios.ts';
+import { exampleInput, fieldLines, type JsonSchemaLike } from './schema.ts';
 import { registerTrace } from './trace.ts';
 import { registerWatch } from './watch.ts';
 import { registerWorkflowCommands } from './workflows.ts';
 
 const base = apiBaseUrl();
 
-const short = (id: string) => id.slice(0, 8);
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-function messageLine(m: Message): string {
-  const reply = m.metadata.inReplyTo ? ` ↩ ${short(m.metadata.inReplyTo)}` : '';
-  return `${m.createdAt.slice(0, 19).replace('T', ' ')}  ${short(m.id)}  ${m.from.padEnd(16)} → ${m.to.padEnd(16)} ${m.type.padEnd(13)} ${clip(m.subject, 60)}${reply}`;
+/** A message as `#seq`; the message it answers as `#seq` when listed too, else by its id's tail. */
+function messageLine(m: Message, seqOf: ReadonlyMap<string, number>): string {
+  const parent = m.metadata.inReplyTo;
+  const reply = parent ? ` ↩ ${seqOf.has(parent) ? `#${seqOf.get(parent)}` : short(parent)}` : '';
+  return `${m.createdAt.slice(0, 19).replace('T', ' ')}  ${`#${m.seq}`.padEnd(7)} ${m.from.padEnd(16)} → ${m.to.padEnd(16)} ${m.type.padEnd(13)} ${clip(m.subject, 60)}${reply}`;
 }
 
-async function send(body: Record<string, unknown>, json: boolean) {
+async function send(body: Record<string, unknown>, json: boolean, wait?: { timeoutS: number }) {
   const result = await api<{ message: Message; created: boolean }>(base, 'POST', '/messages', body);
-  if (json) return print(result.message);
   const m = result.message;
-  process.stdout.write(
-    `${result.created ? 'sent' : 'already sent (same idempotency key)'}: ${m.id}  ${m.from} → ${m.to} [${m.recipients.join(', ') || 'no agent'}]\n`,
-  );
+  if (!wait) {
+    if (json) return print(m);
+    process.stdout.write(
+      `${result.created ? 'sent' : 'already sent (same idempotency key)'}: #${m.seq} ${m.id}  ${m.from} → ${m.to} [${m.recipients.join(', ') || 'no agent'}]\n`,
+    );
+    return;
+  }
+  // what was sent goes to stderr while the reply is awaited: stdout is the answer
+  if (!json)
+    process.stderr.write(
+      `${result.created ? 'sent' : 'already sent (same idempotency key)'}: #${m.seq} ${m.id}  ${m.from} → ${m.to}; waiting up to ${wait.timeoutS}s for the reply…\n`,
+    );
+  const answered = await waitForReplies(base, m, wait.timeoutS * 1000);
+  if (json) print({ message: m, ...answered });
+  else process.stdout.write(`${drawReplies(m, answered, wait.timeoutS)}\n`);
+  if (answered.replies.some((r) => r.type === 'error')) process.exitCode = EXIT_ERROR_REPLY;
+  else if (!answered.complete) process.exitCode = EXIT_NO_REPLY;
 }
 
 const program = new Command('echoctl')
@@ -49,7 +73,12 @@ program
   .option('--content <json>', 'content, a JSON object', jsonObject)
   .option('--priority <priority>', 'low, normal, high or critical')
   .option('--idempotency-key <key>', 'a repeated send with the same key returns the first message')
-  .option('--json', 'print the message as JSON')
+  .option(
+    '--wait',
+    `wait for the reply (and the decision it opened) and print it; exit ${EXIT_ERROR_REPLY} on an error reply, ${EXIT_NO_REPLY} when none comes in --timeout`,
+  )
+  .option('--timeout <seconds>', 'with --wait: give up after this long', timeoutSeconds, 60)
+  .option('--json', 'print the message as JSON (with --wait: {message, replies, decisions, complete})')
   .action((o) =>
     send(
       {
@@ -61,6 +90,7 @@ program
         idempotencyKey: o.idempotencyKey,
       },
       o.json,
+      o.wait ? { timeoutS: o.timeout } : undefined,
     ),
   );
 
@@ -86,12 +116,13 @@ program
 
 program
   .command('messages')
-  .description('list messages, newest first')
+  .description('list messages, newest first, each with a one-line summary of its content (--full: all of it)')
   .option('--to <role>', 'delivered or addressed to this role (or all, leadership, human)')
   .option('--from <sender>', 'sent by this sender')
   .option('--type <type>', 'of this type')
-  .option('--in-reply-to <id>', 'replies to this message')
+  .option('--in-reply-to <id>', 'replies to this message (its id, #seq, or 6+ first or last characters)')
   .option('--limit <n>', 'at most n (1 to 1000)', positiveInt, 50)
+  .option('--full', "each message's whole content, as JSON, instead of a one-line summary")
   .option('--json', 'print JSON')
   .action(async (o) => {
     const q = new URLSearchParams();
@@ -107,7 +138,13 @@ program
     const { messages } = await api<{ messages: Message[] }>(base, 'GET', `/messages?${q}`);
     if (o.json) return print(messages);
     if (messages.length === 0) return void process.stdout.write('no messages\n');
-    for (const m of messages) process.stdout.write(`${messageLine(m)}\n`);
+    const seqOf = new Map(messages.map((m) => [m.id, m.seq]));
+    for (const m of messages) {
+      const said = o.full
+        ? JSON.stringify(m.content, null, 2).replace(/\n/g, '\n    ')
+        : summarizeContent(m.content, 110);
+      process.stdout.write(`${messageLine(m, seqOf)}\n    ${said}\n`);
+    }
   });
 
 program
@@ -200,7 +237,10 @@ async function approvalTarget(id: string): Promise<string> {
     if (!waiting) throw new Error(`workflow run ${id} is ${run.status} and waits for no human`);
     return waiting.waitingOn!.id;
   } catch (error) {
-    if (error instanceof ApiError && (error.status === 404 || error.status === 400)) return id;
+    // not a run (none matches, or not an id at all): the id is a decision's or an approval's; a
+    // reference several runs answer to is said as it is
+    if (error instanceof ApiError && (error.status === 404 || error.body?.error?.code === 'ValidationError'))
+      return id;
     throw error;
   }
 }
@@ -231,23 +271,51 @@ for (const [verb, approve] of [
     });
 }
 
+interface AgentView {
+  role: string;
+  title: string;
+  reportsTo: string;
+  budgetAuthorityUsd: number;
+  domains: string[];
+  tools: { name: string; description: string; inputSchema: JsonSchemaLike }[];
+  model: string;
+  status: string;
+  lastSeenAt: string | null;
+  lastError: string | null;
+  runs: number;
+  failures: number;
+}
+
+/** One role in full: authority, health, and each tool with the fields its input takes. */
+function agentDetail(a: AgentView): string {
+  const out = [
+    `${a.role}  ${a.title}  reports to ${a.reportsTo}  budget authority ${usd(a.budgetAuthorityUsd || 0) || '$0'}`,
+    `  decides: ${a.domains.join(', ') || '-'}`,
+    `  model ${a.model}  ${a.status}  runs ${a.runs}  failed ${a.failures}  ${a.lastSeenAt ? `last seen ${a.lastSeenAt.slice(0, 19).replace('T', ' ')}` : 'not seen yet'}`,
+  ];
+  if (a.lastError) out.push(`  last error: ${clip(a.lastError, 100)}`);
+  out.push('', `tools (send one: echoctl send --to ${a.role} --subject <tool> --content '<json>' --wait):`);
+  for (const t of a.tools) {
+    out.push('', `  ${t.name}  ${t.description}`, ...fieldLines(t.inputSchema));
+    out.push(`    e.g. --content '${exampleInput(t.inputSchema)}'`);
+  }
+  return out.join('\n');
+}
+
 program
-  .command('agents')
-  .description('the nine agents: authority, health and last activity')
+  .command('agents [role]')
+  .description(
+    "the nine agents: authority, health and last activity; with a role, that agent's tools and the fields each takes",
+  )
   .option('--json', 'print JSON')
-  .action(async (o) => {
-    const { agents } = await api<{
-      agents: {
-        role: string;
-        title: string;
-        reportsTo: string;
-        budgetAuthorityUsd: number;
-        status: string;
-        lastSeenAt: string | null;
-        runs: number;
-        failures: number;
-      }[];
-    }>(base, 'GET', '/agents');
+  .action(async (role: string | undefined, o) => {
+    const { agents } = await api<{ agents: AgentView[] }>(base, 'GET', '/agents');
+    if (role !== undefined) {
+      const a = agents.find((x) => x.role === role);
+      if (!a) throw new Error(`role: no agent "${role}"; one of ${agents.map((x) => x.role).join(', ')}`);
+      if (o.json) return print(a);
+      return void process.stdout.write(`${agentDetail(a)}\n`);
+    }
     if (o.json) return print(agents);
     for (const a of agents) {
       process.stdout.write(
@@ -284,6 +352,7 @@ registerWatch(program, base);
 registerWorkflowCommands(program, base);
 registerLogs(program);
 registerTrace(program, base);
+registerThread(program, base);
 
 try {
   await program.parseAsync(process.argv);

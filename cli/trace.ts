@@ -34,14 +34,14 @@ const clip = (s: string, n: number) => {
 const count = (n: number) => n.toLocaleString('en-US');
 
 /** Dollars with the digits that matter: model calls often cost a fraction of a cent. */
-function formatUsd(usd: number | null): string {
+export function formatUsd(usd: number | null): string {
   if (usd === null) return 'cost unknown';
   if (usd === 0) return '$0';
   if (usd < 0.01) return `$${Number(usd.toPrecision(3))}`;
   return `$${usd.toFixed(4)}`;
 }
 
-function outcomeText(c: LlmCall): string {
+export function outcomeText(c: LlmCall): string {
   switch (c.outcome) {
     case 'ok':
       return 'ok';

@@ -3,10 +3,13 @@
  * progress on stderr), drawn as their step tree, listed and cancelled. Every command has --json.
  */
 import { type Command, InvalidArgumentError } from 'commander';
+import type { JsonObject } from '../lambdas/core/messages.ts';
+import { summarizeContent } from '../lambdas/core/thread.ts';
 import type { StepOutline } from '../lambdas/core/workflows/definition.ts';
 import type { StepState, WorkflowRun } from '../lambdas/core/workflows/types.ts';
 import { jsonObject, positiveInt, print } from './args.ts';
 import { api, humanClient } from './client.ts';
+import { exampleInput, fieldLines, type JsonSchemaLike } from './schema.ts';
 
 interface RunView {
   run: WorkflowRun;
@@ -53,6 +56,9 @@ export function drawSteps(outline: readonly StepOutline[], run: WorkflowRun, dep
     lines.push(
       `${'  '.repeat(depth)}${MARK[st?.status ?? 'pending']} ${s.id.padEnd(22 - 2 * depth)} ${who.padEnd(44)} ${facts.join('; ')}`.trimEnd(),
     );
+    // what a finished step returned, on one line under it
+    if (st?.completedAt && output && typeof output === 'object' && Object.keys(output).length)
+      lines.push(`${'  '.repeat(depth)}    ↳ ${summarizeContent(output as JsonObject, 110)}`);
     if (s.steps) lines.push(...drawSteps(s.steps, run, depth + 1));
     if (s.otherwise?.length) lines.push(...drawSteps(s.otherwise, run, depth + 1));
     for (const branch of s.branches ?? []) lines.push(...drawSteps(branch, run, depth + 1));
@@ -90,12 +96,17 @@ export function registerWorkflowCommands(program: Command, base: string): void {
     .action(async (o) => {
       if (o.available) {
         const { workflows } = await api<{
-          workflows: { name: string; description: string; stepCount: number }[];
+          workflows: { name: string; description: string; stepCount: number; inputSchema: JsonSchemaLike }[];
         }>(base, 'GET', '/workflows');
         if (o.json) return print(workflows);
         for (const w of workflows)
           process.stdout.write(
-            `${w.name.padEnd(22)} ${String(w.stepCount).padStart(2)} steps  ${w.description}\n`,
+            `${[
+              `${w.name.padEnd(22)} ${String(w.stepCount).padStart(2)} steps  ${w.description}`,
+              '  input:',
+              ...fieldLines(w.inputSchema),
+              `  start: echoctl workflow start ${w.name} --input '${exampleInput(w.inputSchema)}'`,
+            ].join('\n')}\n`,
           );
         return;
       }

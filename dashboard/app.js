@@ -1,20 +1,22 @@
 /**
  * The dashboard: hash routes (#/agents, #/timeline, #/decisions[/id], #/inbox, #/workflows[/id],
- * #/dead-letters), the live feed shared by every page, the compose box and keyboard shortcuts.
+ * #/dead-letters, #/messages[/id]), the live feed shared by every page, the compose box and keyboard shortcuts.
  */
 import { get, post } from './lib/api.js';
 import { authority, authorityForm } from './lib/authority.js';
-import { formValues, h } from './lib/dom.js';
+import { fill, formValues, h } from './lib/dom.js';
 import { follow } from './lib/live.js';
+import { schemaForm } from './lib/schema-form.js';
 import { createTimeline } from './lib/timeline.js';
 import agents from './pages/agents.js';
 import deadLetters from './pages/dead-letters.js';
 import decisions from './pages/decisions.js';
 import inbox from './pages/inbox.js';
+import messages from './pages/messages.js';
 import timeline from './pages/timeline.js';
 import workflows from './pages/workflows.js';
 
-const PAGES = [agents, timeline, decisions, inbox, workflows, deadLetters];
+const PAGES = [agents, timeline, decisions, inbox, workflows, deadLetters, messages];
 const $ = (selector) => document.querySelector(selector);
 const main = $('#main');
 
@@ -81,9 +83,44 @@ async function startLive() {
   });
 }
 
+/**
+ * The compose box: to a role, its tools are offered; a tool chosen fills the subject and builds a
+ * form from the tool's input schema (the JSON box stays for anything else, merged under the form).
+ */
 async function setUpCompose() {
   const form = $('#compose');
   const result = $('#compose-result');
+  const toolSelect = $('#compose-tool');
+  const fieldsBox = $('#compose-fields');
+  let agents = [];
+  let toolForm;
+
+  const showTool = () => {
+    const role = agents.find((a) => a.role === form.elements.to.value);
+    const tool = role?.tools.find((t) => t.name === toolSelect.value);
+    toolForm = tool ? schemaForm(tool.inputSchema, 'compose-field') : undefined;
+    fill(
+      fieldsBox,
+      tool ? [h('p', { class: 'muted tool-description' }, tool.description), toolForm.el] : null,
+    );
+    if (tool) {
+      form.elements.subject.value = tool.name;
+      form.elements.type.value = 'request';
+    }
+  };
+  const offerTools = () => {
+    const role = agents.find((a) => a.role === form.elements.to.value);
+    fill(
+      toolSelect,
+      h('option', { value: '' }, role ? 'none (free text)' : "none (tools are a role's)"),
+      (role?.tools ?? []).map((t) => h('option', { value: t.name }, t.name.replace(/_/g, ' '))),
+    );
+    toolSelect.disabled = !role;
+    showTool();
+  };
+  form.elements.to.addEventListener('change', offerTools);
+  toolSelect.addEventListener('change', showTool);
+
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const { content, ...fields } = formValues(form);
@@ -100,23 +137,40 @@ async function setUpCompose() {
       result.textContent = 'Not sent: content must be a JSON object, e.g. {"budget_usd": 100000}.';
       return form.elements.content.focus();
     }
+    if (toolForm) {
+      const read = toolForm.read();
+      if (read.error) {
+        result.textContent = `Not sent: ${read.error.message}.`;
+        return read.error.input.focus();
+      }
+      parsed = { ...parsed, ...read.value };
+    }
     try {
       const { message } = await post('/messages', { ...fields, content: parsed });
-      result.textContent = `Sent #${message.seq} to ${message.to}.`;
+      result.textContent = '';
+      result.append(
+        'Sent ',
+        h('a', { href: `#/messages/${message.id}` }, `#${message.seq}`),
+        ` to ${message.to}.`,
+      );
       form.elements.subject.value = '';
       form.elements.content.value = '';
+      toolSelect.value = '';
+      showTool();
     } catch (error) {
       result.textContent = `Not sent: ${error.message}`;
       form.elements[error.field]?.focus();
     }
   });
   try {
-    const roles = (await get('/agents')).agents.map((a) => a.role);
+    agents = (await get('/agents')).agents;
+    const roles = agents.map((a) => a.role);
     form.elements.to.prepend(...roles.map((r) => h('option', { value: r }, r)));
     form.elements.to.value = roles[0];
   } catch {
     // the groups are there; the agents page says what is wrong
   }
+  offerTools();
 }
 
 /** g then a letter: a page; c: the compose box; ?: help. Not while typing in a field. */

@@ -68,7 +68,8 @@ export const badge = (status) =>
     String(status).replace(/_/g, ' '),
   );
 
-export const short = (id) => (typeof id === 'string' ? id.slice(0, 8) : '');
+/** An id's short form: its last 8 characters, the random tail of a UUIDv7 (its first are the time). */
+export const short = (id) => (typeof id === 'string' ? id.slice(-8) : '');
 
 /** A <dl> of label/value pairs, skipping values that are undefined. */
 export function facts(pairs) {

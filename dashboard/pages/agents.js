@@ -1,6 +1,11 @@
-/** The nine agents: who they report to, what they may decide, their health and last activity. */
+/**
+ * The nine agents: the organization drawn as a chart (who reports to whom, each agent's live state,
+ * the last hour's messages between roles, escalations lit up the chain), then each agent's
+ * authority, health and last activity.
+ */
 import { get } from '../lib/api.js';
 import { ago, badge, h, table, usd } from '../lib/dom.js';
+import { orgChart } from '../lib/org-chart.js';
 import { heading, region } from '../lib/page.js';
 
 export default {
@@ -8,6 +13,24 @@ export default {
   title: 'Agents',
   key: 'a',
   render(view) {
+    const chart = region(
+      async () => {
+        const [{ agents }, activity] = await Promise.all([
+          get('/agents'),
+          get('/organization/activity?minutes=60'),
+        ]);
+        return { agents, activity };
+      },
+      ({ agents, activity }) => [
+        orgChart(agents, activity),
+        h(
+          'p',
+          { class: 'muted legend' },
+          "Lines: who reports to whom (lit: decisions escalated up them). Curves: the last hour's messages, thicker with their count.",
+        ),
+      ],
+      { 'data-testid': 'org-chart', class: 'region chart' },
+    );
     const agents = region(
       async () => (await get('/agents')).agents,
       (list) =>
@@ -35,20 +58,27 @@ export default {
     );
     view.append(
       heading('Agents'),
+      chart.el,
       h('p', { class: 'lede' }, 'Health: healthy, degraded (left out of quorums until it recovers) or idle.'),
       agents.el,
     );
+    void chart.refresh();
     void agents.refresh();
     // Activity changes as agents work; relative times age: refresh on events and every 10 s.
-    const timer = setInterval(() => void agents.refresh(), 10_000);
+    const timer = setInterval(() => {
+      void agents.refresh();
+      void chart.refresh();
+    }, 10_000);
     return {
-      onEvent: (e) =>
-        e.channel.startsWith('messages:') || e.channel === 'gap' || e.channel === 'tick'
-          ? agents.soon()
-          : undefined,
+      onEvent: (e) => {
+        if (e.channel.startsWith('messages:') || e.channel === 'gap' || e.channel === 'tick') agents.soon();
+        if (e.channel.startsWith('messages:') || e.channel.startsWith('decisions:') || e.channel === 'gap')
+          chart.soon();
+      },
       dispose: () => {
         clearInterval(timer);
         agents.soon.cancel();
+        chart.soon.cancel();
       },
     };
   },

@@ -13,11 +13,21 @@ function describe(entry) {
   const d = entry.data ?? {};
   if (entry.kind === 'message')
     return [
-      h('span', { class: 'seq' }, `#${d.seq}`),
+      h(
+        'a',
+        { class: 'seq', href: `#/messages/${d.id}`, 'aria-label': `message #${d.seq}: ${d.subject}` },
+        `#${d.seq}`,
+      ),
       h('span', { class: 'route' }, `${d.from} → ${d.to}`),
       badge(d.type),
-      h('span', { class: 'subject' }, d.subject),
-      d.metadata?.inReplyTo ? h('span', { class: 'muted' }, `↩ ${short(d.metadata.inReplyTo)}`) : null,
+      h('a', { class: 'subject', href: `#/messages/${d.id}` }, d.subject),
+      d.metadata?.inReplyTo
+        ? h(
+            'a',
+            { class: 'muted', href: `#/messages/${d.metadata.inReplyTo}` },
+            `↩ ${short(d.metadata.inReplyTo)}`,
+          )
+        : null,
     ];
   if (entry.kind === 'decision')
     return [

@@ -162,6 +162,100 @@ export async function actInTransaction<T>(
 
 export type DeliveryOutcome = 'processed' | 'duplicate';
 
+/** What a processed delivery came to, as its log line says it: the level matches the outcome. */
+export interface DeliveryLog {
+  level: 'info' | 'warn';
+  outcome: 'answered' | 'error' | 'refused' | 'escalated' | 'awaiting_human' | 'verdict' | 'no_reply';
+  message: string;
+  fields: JsonObject;
+}
+
+const errorOf = (content: JsonObject): { message?: string; field?: string; code?: string } => {
+  const e = content.error;
+  if (typeof e === 'string') return { message: e };
+  if (e && typeof e === 'object' && !Array.isArray(e)) {
+    const o = e as JsonObject;
+    return {
+      ...(typeof o.message === 'string' ? { message: o.message } : {}),
+      ...(typeof o.field === 'string' ? { field: o.field } : {}),
+      ...(typeof o.code === 'string' ? { code: o.code } : {}),
+    };
+  }
+  return {};
+};
+
+/**
+ * A delivery's outcome from what the agent posted while acting on it: an error reply (warn), a
+ * refusal (warn: a tool refused by authority or governance, or a model that declined), an escalation
+ * (info; warn when it waits for a human), a participation verdict, an answer, or nothing to answer.
+ */
+export function deliveryOutcome(
+  message: Pick<Message, 'id'>,
+  posted: readonly PostMessageCommand[],
+): DeliveryLog {
+  const replies = posted.filter((p) => p.inReplyTo === message.id);
+  const error = replies.find((p) => p.type === 'error');
+  if (error) {
+    const e = errorOf(error.content);
+    const refused = e.code === 'Forbidden';
+    return {
+      level: 'warn',
+      outcome: refused ? 'refused' : 'error',
+      message: refused ? 'delivery refused' : 'delivery answered with an error',
+      fields: {
+        ...(e.message ? { error: e.message } : {}),
+        ...(e.field ? { field: e.field } : {}),
+        reply: error.subject,
+      },
+    };
+  }
+  const declined = replies.find((p) => p.content.refused !== undefined);
+  if (declined)
+    return {
+      level: 'warn',
+      outcome: 'refused',
+      message: 'delivery refused by the model',
+      fields: { reply: declined.subject },
+    };
+  const human = posted.find((p) => p.type === 'escalation' && p.to === 'human');
+  if (human)
+    return {
+      level: 'warn',
+      outcome: 'awaiting_human',
+      message: 'delivery awaits a human',
+      fields: { escalation: human.subject },
+    };
+  const escalation = posted.find((p) => p.type === 'escalation');
+  if (escalation)
+    return {
+      level: 'info',
+      outcome: 'escalated',
+      message: `delivery escalated to ${escalation.to}`,
+      fields: { escalation: escalation.subject },
+    };
+  const verdict = replies.find((p) => p.type === 'participation');
+  if (verdict && replies.length === 1)
+    return {
+      level: 'info',
+      outcome: 'verdict',
+      message: 'delivery answered with a participation verdict',
+      fields: typeof verdict.content.join === 'boolean' ? { join: verdict.content.join } : {},
+    };
+  if (replies.length)
+    return {
+      level: 'info',
+      outcome: 'answered',
+      message: 'delivery answered',
+      fields: { reply: replies[0]!.subject },
+    };
+  return {
+    level: 'info',
+    outcome: 'no_reply',
+    message: 'delivery processed (nothing to answer)',
+    fields: {},
+  };
+}
+
 export async function processDelivery(
   deps: AgentDeps,
   role: Role,
@@ -198,6 +292,7 @@ export async function processDelivery(
     return 'duplicate';
   }
   const { message } = lease;
+  const posted: PostMessageCommand[] = [];
   try {
     const thought = behaviour.think
       ? await whileRenewing(deps, { messageId, role, owner, term, lastUntil }, () =>
@@ -213,9 +308,15 @@ export async function processDelivery(
         )
       : undefined;
     await actInTransaction(deps, async (ctx) => {
+      posted.length = 0; // a retried transaction starts again
       if (!(await ctx.tx.completeDelivery(messageId, role, owner, ctx.now)))
         throw new LeaseLostError(role, messageId);
-      await behaviour.act({ ...ctx, role, message, thought });
+      const post: TxContext['post'] = async (command) => {
+        const m = await ctx.post(command);
+        posted.push(command);
+        return m;
+      };
+      await behaviour.act({ ...ctx, post, role, message, thought });
       await ctx.tx.recordActivity(
         { role, messageId, outcome: 'processed', durationMs: elapsed() },
         deps.clock.now(),
@@ -234,7 +335,13 @@ export async function processDelivery(
     ]);
     throw error;
   }
-  deps.logger.info('delivery processed', { role, messageId });
+  const outcome = deliveryOutcome(message, posted);
+  deps.logger[outcome.level](outcome.message, {
+    role,
+    messageId,
+    outcome: outcome.outcome,
+    ...outcome.fields,
+  });
   deps.metrics?.count(METRICS.deliveries.name, 1, { name: METRICS.deliveries.dimension, value: 'processed' });
   return 'processed';
 }

@@ -59,6 +59,28 @@ export interface Position {
 }
 
 /** The message and decision a judgement is for (its trace says so; its decision's budget pays). */
+/** What a consultation answers: its text, what it says as JSON when structured, its tokens. */
+export interface Consulted {
+  text: string;
+  data?: JsonObject;
+  tokens: number;
+}
+
+/** The JSON object a text is (a model asked a question may answer with one), or undefined. */
+export function jsonObjectIn(text: string): JsonObject | undefined {
+  const t = text
+    .trim()
+    .replace(/^```(?:json)?\s*([\s\S]*?)\s*```$/, '$1')
+    .trim();
+  if (!t.startsWith('{')) return undefined;
+  try {
+    const v: unknown = JSON.parse(t);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface MindCall {
   messageId?: string | undefined;
   decisionId?: string | undefined;
@@ -111,7 +133,11 @@ export interface Mind {
     call?: MindCall,
     discussion?: DiscussionEntry[],
   ): Promise<VoteJudgement>;
-  consult(role: Role, turns: ChatMessage[], call?: MindCall): Promise<{ text: string; tokens: number }>;
+  /**
+   * A consultation's answer: its text, and (`data`) what it says as JSON when it is structured (the
+   * rules engine's analysis, or a model that answered with a JSON object), never JSON inside the text.
+   */
+  consult(role: Role, turns: ChatMessage[], call?: MindCall): Promise<Consulted>;
   /** An escalated decision within the role's authority, decided on its merits. */
   judge(role: Role, facts: EscalationFacts, call?: MindCall): Promise<Judgement>;
   /** The CEO's synthesis of a closed vote. */
@@ -198,8 +224,10 @@ export const rulesMind: Mind = {
   },
   consult: async (role, turns) => {
     const last = turns.filter((t) => t.role === 'user').at(-1)?.content ?? '';
-    const text = `${roleDefinition(role).title}: noted "${last.slice(0, 200)}". ${JSON.stringify(answerFreeText(role, last, {}))}`;
-    return { text, tokens: Math.ceil((last.length + text.length) / 4) };
+    const data = answerFreeText(role, last, {});
+    const said = typeof data.answer === 'string' ? ` ${data.answer}` : '';
+    const text = `${roleDefinition(role).title}: noted "${last.slice(0, 200)}".${said}`;
+    return { text, data, tokens: Math.ceil((last.length + JSON.stringify(data).length) / 4) };
   },
   judge: async (role, facts) => judgeEscalation(role, facts),
   synthesize: async (input) => ({ ...synthesize(input), writtenBy: 'rules' }),
@@ -490,7 +518,12 @@ export function llmMind(
           );
           if (response.stopReason === 'refusal')
             throw new UnusableAnswer(`the model refused: ${response.refusal ?? response.text}`);
-          return { text: response.text, tokens: response.usage.inputTokens + response.usage.outputTokens };
+          const data = jsonObjectIn(response.text);
+          return {
+            text: response.text,
+            ...(data ? { data } : {}),
+            tokens: response.usage.inputTokens + response.usage.outputTokens,
+          };
         },
         () => rulesMind.consult(role, turns, call),
       ),

@@ -39,6 +39,7 @@ import type { ToolCall, ToolSpec } from './llm.ts';
 import { DEFAULT_LOOP_TOKENS, DEFAULT_LOOP_TURNS, type ToolRun } from './loop.ts';
 import type { JsonObject, Message } from './messages.ts';
 import {
+  type Consulted,
   type LoopResult,
   type Mind,
   type MindCall,
@@ -101,7 +102,7 @@ export function loopTools(role: Role): ToolSpec[] {
 type Thought =
   | { kind: 'none' }
   | { kind: 'refused'; error: EchoError }
-  | { kind: 'tool'; outcome: ToolOutcome; consult?: { text: string; tokens: number } }
+  | { kind: 'tool'; outcome: ToolOutcome; consult?: Consulted }
   | { kind: 'loop'; result: LoopResult; actions: { call: ToolCall; outcome?: ToolOutcome }[] }
   | { kind: 'position'; decisionId: string; position: Position }
   | { kind: 'vote'; decisionId: string; judgement: VoteJudgement; as?: string | null }
@@ -472,7 +473,7 @@ export function organization(options: OrganizationOptions = {}): Behaviour {
     ctx: ActContext,
     tool: string,
     outcome: ToolOutcome,
-    consulted?: { text: string; tokens: number },
+    consulted?: Consulted,
   ): Promise<{ type: 'response' | 'error'; content: JsonObject }> {
     const { role, message, tx } = ctx;
     const ok = (content: JsonObject) => ({ type: 'response' as const, content: { tool, ...content } });
@@ -536,9 +537,10 @@ export function organization(options: OrganizationOptions = {}): Behaviour {
   async function saveConsultation(
     ctx: ActContext,
     outcome: Extract<ToolOutcome, { kind: 'consult' }>,
-    answer: { text: string; tokens: number },
+    answer: Consulted,
   ): Promise<JsonObject> {
-    if (outcome.mode === 'once') return { answer: answer.text, tokens: answer.tokens };
+    const data = answer.data ? { data: answer.data } : {};
+    if (outcome.mode === 'once') return { answer: answer.text, ...data, tokens: answer.tokens };
     const { live, turns } = await consultation(ctx.tx, ctx, outcome);
     const kept = [
       ...turns,
@@ -564,6 +566,7 @@ export function organization(options: OrganizationOptions = {}): Behaviour {
     return {
       sessionId: session.id,
       answer: answer.text,
+      ...data,
       turns: session.turns.length,
       tokensUsed: session.tokensUsed,
       warnings,

@@ -2,6 +2,8 @@
  * The store port: what the organization needs from its database. One implementation
  * (lambdas/adapters/sql/store.ts) writes the SQL once for every driver.
  */
+
+import type { OrganizationActivityStore } from './activity.ts';
 import type {
   AgentHealth,
   Decision,
@@ -13,8 +15,10 @@ import type {
   NewDecision,
   StoredVote,
 } from './decision-types.ts';
+import type { IdStore } from './ids.ts';
 import type { JsonObject, Message, MessageType, OutboxEntry, PostMessageCommand } from './messages.ts';
 import type { Address, Role, Sender } from './roles.ts';
+import type { ThreadStore } from './thread.ts';
 import type { LlmCallStore } from './traces.ts';
 import type { WorkflowStore, WorkflowStoreTx } from './workflows/types.ts';
 
@@ -185,7 +189,13 @@ export interface DecisionQuery {
   limit: number;
 }
 
-export interface Store extends StoreTx, WorkflowStore, LlmCallStore {
+export interface Store
+  extends StoreTx,
+    WorkflowStore,
+    LlmCallStore,
+    IdStore,
+    ThreadStore,
+    OrganizationActivityStore {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /**
    * At most `limit` messages, and a page is cut by size too (what the Data API can answer): fewer than

@@ -1,5 +1,6 @@
 /** `npm start`: the local runtime until SIGINT or SIGTERM. */
 import { parseConfig } from '../adapters/config.ts';
+import { startBanner } from './banner.ts';
 import { startLocalRuntime } from './runtime.ts';
 
 const config = parseConfig();
@@ -13,7 +14,16 @@ const runtime = await startLocalRuntime(config).catch((error: unknown) => {
   process.exit(1);
 });
 process.stderr.write(
-  `ECHO is running\n  dashboard  ${runtime.apiUrl}/\n  API        ${runtime.apiUrl}  (npx echoctl messages)\n  AWS        ${runtime.awsUrl}  (aws --endpoint-url ${runtime.awsUrl} events put-events --entries file://events/samples/post-message.json)\n  database   ${runtime.sql.driver}\n`,
+  startBanner({
+    apiUrl: runtime.apiUrl,
+    awsUrl: runtime.awsUrl,
+    database:
+      config.database.kind === 'pglite'
+        ? `${runtime.sql.driver} (${config.database.dataDir})`
+        : runtime.sql.driver,
+    dataDir: config.dataDir,
+    tokenFromEnv: config.humanToken !== undefined,
+  }),
 );
 
 let stopping = false;

@@ -112,7 +112,8 @@ describe.runIf(hasServices)('an agent Lambda entry', () => {
     expect(json).toContainEqual(
       expect.objectContaining({
         level: 'INFO',
-        message: 'delivery processed',
+        message: 'delivery answered',
+        outcome: 'answered',
         service: 'echo-test',
         role: 'senior_developer',
       }),

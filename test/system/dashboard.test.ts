@@ -281,7 +281,7 @@ describe.runIf(hasServices)('the dashboard in headless Chromium', () => {
     );
 
     await open('#/workflows');
-    await page.getByRole('link', { name: `hiring ${id.slice(0, 8)}` }).click();
+    await page.getByRole('link', { name: `hiring ${id.slice(-8)}` }).click();
     const step = (name: string) => page.locator(`.box[data-step="${name}"]`);
     await step('candidates').waitFor();
     expect(await step('hiring_request').getAttribute('data-status')).toBe('completed');
@@ -311,7 +311,7 @@ describe.runIf(hasServices)('the dashboard in headless Chromium', () => {
     await shoot('workflow-run-completed');
 
     await open('#/workflows');
-    await page.getByRole('link', { name: `hiring ${id.slice(0, 8)}` }).waitFor();
+    await page.getByRole('link', { name: `hiring ${id.slice(-8)}` }).waitFor();
     await shoot('workflows');
   });
 
@@ -367,7 +367,8 @@ describe.runIf(hasServices)('the dashboard in headless Chromium', () => {
     // c: the compose box; typing there is typing, not shortcuts.
     await page.keyboard.press('c');
     expect(await focused()).toMatchObject({ tag: 'select', name: 'to' });
-    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab'); // the tool
+    await page.keyboard.press('Tab'); // the type
     await page.keyboard.press('Tab');
     await page.keyboard.type('g d');
     expect(await page.getByLabel('Subject').inputValue()).toBe('g d');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../lambdas/core/messages.ts';
-import { aws, echoctl, npmStart } from '../support/cli.ts';
+import { aws, awsCli, echoctl, exec, npmStart } from '../support/cli.ts';
 import { eventually } from '../support/eventually.ts';
 import { freePort } from '../support/processes.ts';
 import { createTestDatabase, redisUrl, requireService } from '../support/services.ts';
@@ -121,7 +121,7 @@ describe.each(variants.filter((v) => v.enabled))('npm start, $name', ({ postgres
       ],
       api,
     );
-    expect(again.stdout).toContain(`already sent (same idempotency key): ${message.id}`);
+    expect(again.stdout).toContain(`already sent (same idempotency key): #${message.seq} ${message.id}`);
 
     const broadcast = await echoctl(['broadcast', '--subject', 'All hands', '--json'], api);
     expect(JSON.parse(broadcast.stdout)).toMatchObject({
@@ -231,4 +231,32 @@ describe.each(variants.filter((v) => v.enabled))('npm start, $name', ({ postgres
       expect(begin.stderr).toContain('Transactions across calls are not available on the embedded database');
     }
   }, 180_000); // five runs of the AWS CLI (a Python process each): generous on a busy machine
+
+  it('ends its start-up saying where everything is, and three commands to try that work as printed', async () => {
+    const banner = await eventually(
+      () => (app.output().includes('try:\n') ? app.output() : undefined),
+      20_000,
+      'the start-up banner',
+    );
+    expect(banner).toContain(`  dashboard    ${api}/\n`);
+    expect(banner).toContain(`  API          ${api}\n`);
+    expect(banner).toContain(`  AWS          ${endpoint}  (EventBridge PutEvents and the RDS Data API`);
+    expect(banner).toContain(`  human token  ${join(dataDir, 'human-token')}  (`);
+    const tries = banner
+      .slice(banner.indexOf('try:\n') + 5)
+      .split('\n')
+      .slice(0, 3)
+      .map((l) => l.trim());
+    expect(tries).toHaveLength(3);
+    for (const line of tries) {
+      // as a user pastes it (the AWS CLI as the other tests run it, with local credentials)
+      const r = await exec('bash', ['-c', line.replace(/^aws /, `${awsCli} `)], {
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_DEFAULT_REGION: 'us-east-1',
+        AWS_PAGER: '',
+      });
+      expect(r.code, `${line}\n${r.stderr}`).toBe(0);
+    }
+  }, 180_000);
 });

@@ -220,7 +220,9 @@ describe.runIf(hasPostgres)('traces of model calls: the runtime, the HTTP API an
   it('names what is wrong with an id: not a uuid, or no such message or decision', async () => {
     const bad = await echoctl(['trace', 'abc'], rt.apiUrl);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe('echoctl: id: must be a message id (uuid) (field: id)\n');
+    expect(bad.stderr).toBe(
+      'echoctl: id: "abc" is too short to name a message: give the whole id, or at least 6 of its first or last characters, or the message\'s #seq (field: id)\n',
+    );
     const missing = randomUUID();
     const none = await echoctl(['trace', missing], rt.apiUrl);
     expect(none.code).toBe(1);

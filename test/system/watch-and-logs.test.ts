@@ -319,7 +319,8 @@ describe.skipIf(!hasPostgres)('echoctl logs <role>: the local runtime writes one
     expect(lines.every((l) => l.role === 'cto')).toBe(true);
     expect(lines.find((l) => l.messageId === first.id)).toMatchObject({
       level: 'INFO',
-      message: 'delivery processed',
+      message: 'delivery answered',
+      outcome: 'answered',
       service: 'echo-local',
       timestamp: expect.any(String),
     });
@@ -339,7 +340,7 @@ describe.skipIf(!hasPostgres)('echoctl logs <role>: the local runtime writes one
     const pretty = await logs(['cto']);
     expect(pretty.stdout).toMatch(
       new RegExp(
-        `^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3}  INFO   delivery processed  messageId=${second.id}`,
+        `^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3}  INFO   delivery answered  messageId=${second.id} outcome=answered`,
         'm',
       ),
     );
@@ -357,9 +358,7 @@ describe.skipIf(!hasPostgres)('echoctl logs <role>: the local runtime writes one
     const next = await askCto('A new line please');
     await eventually(() => follow.stdout().includes(next.id), 20_000, 'the new line');
     const lines = follow.lines().map((l) => JSON.parse(l));
-    expect(lines.filter((l) => l.messageId === next.id && l.message === 'delivery processed')).toHaveLength(
-      1,
-    );
+    expect(lines.filter((l) => l.messageId === next.id && l.message === 'delivery answered')).toHaveLength(1);
     expect(await follow.stop('SIGINT')).toBe(0);
   });
 

@@ -11,6 +11,7 @@ import {
   NotFoundError,
   ValidationError,
 } from '../../core/errors.ts';
+import { AmbiguousIdError } from '../../core/ids.ts';
 import { rejectCommand, submitPostMessage } from '../../core/ingest.ts';
 import { MESSAGE_TYPES } from '../../core/messages.ts';
 import { ADDRESSES, SENDERS } from '../../core/roles.ts';
@@ -24,6 +25,7 @@ import {
   limit,
   parseQuery,
   type Route,
+  resolveId,
 } from './http.ts';
 import { orgRoutes } from './org-routes.ts';
 import { traceRoutes } from './trace-routes.ts';
@@ -39,7 +41,7 @@ const MessageListQuery = z.object({
     .enum(SENDERS as [string, ...string[]], { error: `must be one of ${SENDERS.join(', ')}` })
     .optional(),
   type: z.enum(MESSAGE_TYPES, { error: `must be one of ${MESSAGE_TYPES.join(', ')}` }).optional(),
-  inReplyTo: z.uuid('must be a message id (uuid)').optional(),
+  inReplyTo: z.string().max(100, 'must be at most 100 characters').optional(),
   after: z.coerce
     .number({ error: 'must be a number' })
     .int('must be an integer')
@@ -99,7 +101,8 @@ const routes: Route[] = [
         to: q.to as never,
         from: q.from as never,
         type: q.type,
-        inReplyTo: q.inReplyTo,
+        inReplyTo:
+          q.inReplyTo === undefined ? undefined : await resolveId(deps, 'message', q.inReplyTo, 'inReplyTo'),
         afterSeq: q.after,
         limit: q.limit,
       });
@@ -109,11 +112,11 @@ const routes: Route[] = [
   {
     method: 'GET',
     pattern: /^\/messages\/(?<id>[^/]+)$/,
-    handler: async (deps, _req, { id }) => {
-      if (!z.uuid().safeParse(id).success) throw new ValidationError('id', 'id: must be a message id (uuid)');
-      const message = await deps.store.getMessage(id!);
+    handler: async (deps, _req, params) => {
+      const id = await resolveId(deps, 'message', params.id);
+      const message = await deps.store.getMessage(id);
       if (!message) return json(404, { error: { code: 'NotFound', message: `message ${id} not found` } });
-      return json(200, { message, deliveries: await deps.store.getDeliveries(id!) });
+      return json(200, { message, deliveries: await deps.store.getDeliveries(id) });
     },
   },
   {
@@ -125,6 +128,19 @@ const routes: Route[] = [
     },
   },
 ];
+
+/** Path parameters as the caller meant them: percent-decoded (`%23` is the `#` of a `#seq`). */
+function pathParams(groups: Record<string, string> | undefined): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(groups ?? {})) {
+    try {
+      params[name] = decodeURIComponent(raw);
+    } catch (error) {
+      throw new ValidationError(name, `${name}: not a valid percent-encoded path segment`, { cause: error });
+    }
+  }
+  return params;
+}
 
 export async function handleApiRequest(deps: ApiDeps, req: ApiRequest): Promise<ApiResponse> {
   const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
@@ -144,9 +160,10 @@ export async function handleApiRequest(deps: ApiDeps, req: ApiRequest): Promise<
     return json(404, { error: { code: 'NotFound', message: `no route ${req.method} ${path}` } });
   }
   try {
-    return await route.handler(deps, req, { ...route.pattern.exec(path)?.groups });
+    return await route.handler(deps, req, pathParams(route.pattern.exec(path)?.groups));
   } catch (error) {
-    if (error instanceof ValidationError) return json(400, errorBody(error));
+    if (error instanceof ValidationError || error instanceof AmbiguousIdError)
+      return json(400, errorBody(error));
     if (error instanceof ForbiddenError) return json(403, errorBody(error));
     if (error instanceof NotFoundError) return json(404, errorBody(error));
     if (error instanceof ConflictError) return json(409, errorBody(error));

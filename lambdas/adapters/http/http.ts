@@ -2,7 +2,14 @@
 import * as z from 'zod';
 import { MAX_JSON_DEPTH } from '../../../events/limits.ts';
 import { assertStorableJson, fieldOf, unstorableText } from '../../../events/validate.ts';
-import { EchoError, ForbiddenError, IdempotencyConflictError, ValidationError } from '../../core/errors.ts';
+import {
+  EchoError,
+  ForbiddenError,
+  IdempotencyConflictError,
+  NotFoundError,
+  ValidationError,
+} from '../../core/errors.ts';
+import { AmbiguousIdError, type IdKind, resolveIdRef } from '../../core/ids.ts';
 import type { PipelineDeps } from '../../core/pipeline.ts';
 import type { Catalog } from '../../core/workflows/engine.ts';
 
@@ -55,6 +62,10 @@ export function errorBody(error: EchoError | Error, extra?: Record<string, unkno
     code: error instanceof EchoError ? error.code : 'InternalError',
     message: error.message,
   };
+  if (error instanceof AmbiguousIdError) {
+    base.field = error.field;
+    base.candidates = error.candidates;
+  }
   if (
     error instanceof ValidationError ||
     error instanceof ForbiddenError ||
@@ -115,4 +126,26 @@ export function parseBody<S extends z.ZodType>(schema: S, body: string | undefin
   const issue = result.error.issues[0]!;
   const field = fieldOf(issue.path);
   throw new ValidationError(field, `${field}: ${issue.message}`);
+}
+
+/**
+ * The whole id a path or query parameter stands for: the id itself, a unique prefix or suffix of at
+ * least 6 characters, or (a message) its #seq. A ValidationError, NotFoundError or AmbiguousIdError
+ * (with the candidates) says what is wrong.
+ */
+export const resolveId = (
+  deps: ApiDeps,
+  kind: IdKind,
+  raw: string | undefined,
+  field = 'id',
+): Promise<string> => resolveIdRef(deps.store, kind, raw ?? '', field);
+
+/** A decision's id, or (when no decision answers) the id of a human approval: what approve and reject take. */
+export async function resolveDecisionOrApproval(deps: ApiDeps, raw: string | undefined): Promise<string> {
+  try {
+    return await resolveId(deps, 'decision', raw);
+  } catch (error) {
+    if (error instanceof NotFoundError) return resolveId(deps, 'approval', raw);
+    throw error;
+  }
 }

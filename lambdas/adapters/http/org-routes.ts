@@ -3,14 +3,23 @@ import * as z from 'zod';
 import { actInTransaction } from '../../core/agent.ts';
 import { DECISION_STATUSES, type DecisionView } from '../../core/decision-types.ts';
 import { openCollaborative, resolveByHuman } from '../../core/decisions.ts';
-import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import { NotFoundError } from '../../core/errors.ts';
 import { REGISTRY } from '../../core/org/registry.ts';
 import { Money } from '../../core/org/tools/kit.ts';
 import { ROLES } from '../../core/roles.ts';
+import { toolInputSchema } from '../../core/tool-schema.ts';
 import type { ApiDeps } from './http.ts';
-import { HUMAN_REQUIRED, json, limit, parseBody, parseQuery, type Route } from './http.ts';
+import {
+  HUMAN_REQUIRED,
+  json,
+  limit,
+  parseBody,
+  parseQuery,
+  type Route,
+  resolveDecisionOrApproval,
+  resolveId,
+} from './http.ts';
 
-const Uuid = z.uuid('must be a decision or approval id (uuid)');
 const DecisionListQuery = z.object({
   status: z.enum(DECISION_STATUSES, { error: `must be one of ${DECISION_STATUSES.join(', ')}` }).optional(),
   owner: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).optional(),
@@ -47,12 +56,6 @@ const OpenDecision = z
   })
   .strict();
 
-function id(params: Record<string, string>): string {
-  const parsed = Uuid.safeParse(params.id);
-  if (!parsed.success) throw new ValidationError('id', `id: ${parsed.error.issues[0]!.message}`);
-  return parsed.data;
-}
-
 async function view(deps: ApiDeps, decisionId: string): Promise<DecisionView> {
   const decision = await deps.store.getDecision(decisionId);
   if (!decision) throw new NotFoundError('decision', decisionId);
@@ -68,7 +71,7 @@ function resolve(approve: boolean): Route['handler'] {
   return async (deps, req, params) => {
     if (!req.principal) return HUMAN_REQUIRED;
     const { reason } = parseBody(Resolution, req.body);
-    const target = id(params);
+    const target = await resolveDecisionOrApproval(deps, params.id);
     const principal = req.principal;
     const done = await actInTransaction(deps, (ctx) =>
       resolveByHuman(ctx, { idOrDecisionId: target, principal, approve, reason }),
@@ -77,7 +80,25 @@ function resolve(approve: boolean): Route['handler'] {
   };
 }
 
+const ActivityQuery = z.object({
+  minutes: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number of minutes')
+    .min(1, 'must be at least 1')
+    .max(7 * 24 * 60, 'must be at most a week (10080)')
+    .default(60),
+});
+
 export const orgRoutes: Route[] = [
+  {
+    method: 'GET',
+    pattern: /^\/organization\/activity$/,
+    handler: async (deps, req) => {
+      const { minutes } = parseQuery(ActivityQuery, req.query);
+      const since = new Date(deps.clock.now().getTime() - minutes * 60_000);
+      return json(200, { minutes, ...(await deps.store.organizationActivity(since)) });
+    },
+  },
   {
     method: 'GET',
     pattern: /^\/agents$/,
@@ -92,7 +113,11 @@ export const orgRoutes: Route[] = [
           reportsTo: def.reportsTo,
           budgetAuthorityUsd: def.budgetAuthorityUsd,
           domains: def.domains,
-          tools: def.tools.map((t) => t.name),
+          tools: def.tools.map((t) => ({
+            name: t.name,
+            description: t.description,
+            inputSchema: toolInputSchema(t.input),
+          })),
           model: def.llm.model,
           status: h?.status ?? 'idle',
           lastSeenAt: h?.lastSeenAt ?? null,
@@ -144,7 +169,8 @@ export const orgRoutes: Route[] = [
   {
     method: 'GET',
     pattern: /^\/decisions\/(?<id>[^/]+)$/,
-    handler: async (deps, _req, params) => json(200, { decision: await view(deps, id(params)) }),
+    handler: async (deps, _req, params) =>
+      json(200, { decision: await view(deps, await resolveId(deps, 'decision', params.id)) }),
   },
   { method: 'POST', pattern: /^\/decisions\/(?<id>[^/]+)\/approve$/, handler: resolve(true) },
   { method: 'POST', pattern: /^\/decisions\/(?<id>[^/]+)\/reject$/, handler: resolve(false) },

@@ -1,25 +1,31 @@
 /**
  * Model calls on the HTTP API: every call made for a message (and what the message led to: the
- * replies to it, the decisions it opened) or for a decision, oldest first, with their totals; a
- * decision's trace also carries, as `ledFrom`, the calls of the message that opened it made before it
- * existed (the model's turn that called the tool).
+ * replies to it, the decisions it opened) or for a decision, oldest first, with their totals (a
+ * decision's also carries, as `ledFrom`, the calls of the message that opened it made before it
+ * existed: the model's turn that called the tool); and a message's whole conversation as a tree, its
+ * model calls in it.
  */
-import * as z from 'zod';
-import { NotFoundError, ValidationError } from '../../core/errors.ts';
-import { json, LimitQuery, parseQuery, type Route } from './http.ts';
-
-function uuidParam(params: Record<string, string>, what: string): string {
-  const parsed = z.uuid().safeParse(params.id);
-  if (!parsed.success) throw new ValidationError('id', `id: must be a ${what} id (uuid)`);
-  return parsed.data;
-}
+import { NotFoundError } from '../../core/errors.ts';
+import { buildThread } from '../../core/thread.ts';
+import { json, LimitQuery, parseQuery, type Route, resolveId } from './http.ts';
 
 export const traceRoutes: Route[] = [
   {
     method: 'GET',
+    pattern: /^\/messages\/(?<id>[^/]+)\/thread$/,
+    handler: async (deps, req, params) => {
+      const id = await resolveId(deps, 'message', params.id);
+      const { limit } = parseQuery(LimitQuery, req.query);
+      const records = await deps.store.threadRecords(id, limit);
+      if (!records) throw new NotFoundError('message', id);
+      return json(200, { thread: buildThread(records, id) });
+    },
+  },
+  {
+    method: 'GET',
     pattern: /^\/messages\/(?<id>[^/]+)\/trace$/,
     handler: async (deps, req, params) => {
-      const id = uuidParam(params, 'message');
+      const id = await resolveId(deps, 'message', params.id);
       const { limit } = parseQuery(LimitQuery, req.query);
       const message = await deps.store.getMessage(id);
       if (!message) throw new NotFoundError('message', id);
@@ -41,7 +47,7 @@ export const traceRoutes: Route[] = [
     method: 'GET',
     pattern: /^\/decisions\/(?<id>[^/]+)\/trace$/,
     handler: async (deps, req, params) => {
-      const id = uuidParam(params, 'decision');
+      const id = await resolveId(deps, 'decision', params.id);
       const { limit } = parseQuery(LimitQuery, req.query);
       const decision = await deps.store.getDecision(id);
       if (!decision) throw new NotFoundError('decision', id);

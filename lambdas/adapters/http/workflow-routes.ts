@@ -1,12 +1,22 @@
 /** Workflows on the HTTP API: the catalogue, and runs started, listed, read and cancelled. */
 import * as z from 'zod';
-import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import { NotFoundError } from '../../core/errors.ts';
+import { toolInputSchema } from '../../core/tool-schema.ts';
 import { WORKFLOWS } from '../../core/workflows/builtin/index.ts';
 import { advance } from '../../core/workflows/coordinator.ts';
 import { allSteps, outline } from '../../core/workflows/definition.ts';
 import { type Catalog, cancelRun, definitionOf, startRun } from '../../core/workflows/engine.ts';
 import { RUN_STATUSES } from '../../core/workflows/types.ts';
-import { type ApiDeps, HUMAN_REQUIRED, json, limit, parseBody, parseQuery, type Route } from './http.ts';
+import {
+  type ApiDeps,
+  HUMAN_REQUIRED,
+  json,
+  limit,
+  parseBody,
+  parseQuery,
+  type Route,
+  resolveId,
+} from './http.ts';
 
 const RunListQuery = z.object({
   status: z.enum(RUN_STATUSES, { error: `must be one of ${RUN_STATUSES.join(', ')}` }).optional(),
@@ -27,11 +37,7 @@ const CancelBody = z.object({
   reason: z.string().trim().min(1, 'is required: say why').max(2000, 'must be at most 2000 characters'),
 });
 
-function runId(params: Record<string, string>): string {
-  const parsed = z.uuid().safeParse(params.id);
-  if (!parsed.success) throw new ValidationError('id', 'id: must be a workflow run id (uuid)');
-  return parsed.data;
-}
+const runId = (deps: ApiDeps, params: Record<string, string>) => resolveId(deps, 'workflow run', params.id);
 
 const catalogOf = (deps: ApiDeps): Catalog => deps.workflows ?? WORKFLOWS;
 
@@ -44,6 +50,7 @@ export const workflowRoutes: Route[] = [
         workflows: [...catalogOf(deps).values()].map((w) => ({
           name: w.name,
           description: w.description,
+          inputSchema: toolInputSchema(w.input),
           deadlineMinutes: w.deadlineMinutes,
           stepCount: [...allSteps(w.steps)].length,
           steps: outline(w.steps),
@@ -72,7 +79,7 @@ export const workflowRoutes: Route[] = [
     method: 'GET',
     pattern: /^\/workflow-runs\/(?<id>[^/]+)$/,
     handler: async (deps, _req, params) => {
-      const id = runId(params);
+      const id = await runId(deps, params);
       const run = await deps.store.getRun(id);
       if (!run) throw new NotFoundError('workflow run', id);
       return json(200, { run, definition: outline(definitionOf(catalogOf(deps), run.name).steps) });
@@ -83,7 +90,7 @@ export const workflowRoutes: Route[] = [
     pattern: /^\/workflow-runs\/(?<id>[^/]+)\/cancel$/,
     handler: async (deps, req, params) => {
       if (!req.principal) return HUMAN_REQUIRED;
-      const id = runId(params);
+      const id = await runId(deps, params);
       const { reason } = parseBody(CancelBody, req.body);
       const by = req.principal.id;
       const run = await advance(deps, (ctx) => cancelRun(ctx, catalogOf(deps), id, { by, reason }));

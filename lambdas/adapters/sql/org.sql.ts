@@ -61,7 +61,7 @@ function rowToApproval(r: Row): HumanApproval {
   };
 }
 
-function rowToVote(r: Row): StoredVote {
+export function rowToVote(r: Row): StoredVote {
   return {
     voter: r.voter as Role,
     vote: r.vote as StoredVote['vote'],

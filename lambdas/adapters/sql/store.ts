@@ -20,7 +20,9 @@ import {
   type Store,
   type StoreTx,
 } from '../../core/store.ts';
+import { activityQueries } from './activity.sql.ts';
 import { withBatching } from './batching.ts';
+import { idQueries } from './ids.sql.ts';
 import { orgQueries, orgTxStatements, upsertAgentHealth } from './org.sql.ts';
 import type { Row, SqlClient, SqlExecutor } from './port.ts';
 import {
@@ -33,6 +35,7 @@ import {
   qualified,
   rowToMessage,
 } from './rows.ts';
+import { threadQueries } from './thread.sql.ts';
 import { traceQueries } from './traces.sql.ts';
 import { workflowQueries, workflowTxStatements } from './workflows.sql.ts';
 
@@ -214,6 +217,9 @@ export function createSqlStore(sql: SqlClient): Store {
     ...orgQueries(sql),
     ...workflowQueries(sql),
     ...traceQueries(sql),
+    ...idQueries(sql),
+    ...activityQueries(sql),
+    ...threadQueries(sql),
 
     transaction: (fn) => sql.transaction((tx) => fn(txStatements(tx))),
 

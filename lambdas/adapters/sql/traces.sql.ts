@@ -16,7 +16,7 @@ import { rowToDecision } from './org.sql.ts';
 import type { Row, SqlExecutor } from './port.ts';
 import { iso, numOrNull } from './rows.ts';
 
-function rowToLlmCall(r: Row): LlmCall {
+export function rowToLlmCall(r: Row): LlmCall {
   return {
     id: r.id as string,
     at: iso(r.at),
