@@ -7,6 +7,7 @@
 import { get } from '../lib/api.js';
 import { badge, facts, fill, h, short, table, usd, when } from '../lib/dom.js';
 import { heading, region } from '../lib/page.js';
+import { callsTable, totalsLine } from '../lib/trace.js';
 
 const messageLink = (m, text) => h('a', { href: `#/messages/${m.id}` }, text ?? `#${m.seq}`);
 
@@ -128,9 +129,10 @@ function one(view, id) {
         get(`/messages/${encodeURIComponent(id)}`),
         get(`/messages/${encodeURIComponent(id)}/thread`),
       ]);
-      return { message, deliveries, thread };
+      const trace = await get(`/messages/${message.id}/trace`);
+      return { message, deliveries, thread, trace };
     },
-    ({ message: m, deliveries, thread }) => {
+    ({ message: m, deliveries, thread, trace }) => {
       title.textContent = m.subject;
       fill(crumb, ` / #${m.seq}`);
       const parent = m.metadata?.inReplyTo;
@@ -177,6 +179,20 @@ function one(view, id) {
           ],
           decisions,
           'None.',
+        ),
+        h('h2', {}, 'Model calls'),
+        trace.totals.calls
+          ? h(
+              'p',
+              { class: 'totals' },
+              totalsLine(trace.totals),
+              trace.truncated ? ' (the first of them shown)' : '',
+            )
+          : null,
+        callsTable(
+          'Model calls for this message',
+          trace.calls,
+          'No model was asked (the rules engine answered).',
         ),
         h('h2', {}, 'Thread'),
         h(

@@ -1,5 +1,5 @@
 /**
- * A decision's model calls on the dashboard, in headless Chromium (Debian's chromium driven by
+ * A message's and a decision's model calls on the dashboard, in headless Chromium (Debian's chromium driven by
  * playwright-core) against the local runtime with a scripted OpenAI-compatible model: the CTO's model
  * asks for its tool above its authority, so the decision escalates, and the CEO's model decides it.
  * The CTO's decision page shows the model turn that opened it (the tool the model asked for); the
@@ -19,7 +19,7 @@ import { redisUrl, requireService } from '../support/services.ts';
 const hasServices = requireService('DATABASE_URL') && requireService('REDIS_URL');
 const SCREENSHOTS = join(root, 'test-results', 'screenshots');
 
-describe.runIf(hasServices)("a decision's model calls on the dashboard", () => {
+describe.runIf(hasServices)("model calls on the dashboard's message and decision pages", () => {
   let model: ScriptedLlmServer;
   let rt: TestRuntime;
   let browser: Browser;
@@ -101,6 +101,15 @@ describe.runIf(hasServices)("a decision's model calls on the dashboard", () => {
       .getByText('No model was asked about this decision itself (votes, discussion, judgement, synthesis).')
       .waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'decision-model-calls.png'), fullPage: true });
+
+    // the message's page shows the same two calls, with their totals
+    await page.goto(`${rt.apiUrl}/#/messages/${body.message.id}`);
+    const forMessage = page.getByRole('table', { name: 'Model calls for this message' }).locator('tbody tr');
+    await forMessage.nth(1).waitFor();
+    expect(await forMessage.count()).toBe(2);
+    expect(await forMessage.nth(0).locator('summary').textContent()).toMatch(/^approve_technical_proposal\(/);
+    expect(await page.locator('.totals').textContent()).toMatch(/^2 calls · \d+ tokens in → \d+ out · \$/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'message-model-calls.png'), fullPage: true });
 
     await page.goto(`${rt.apiUrl}/#/decisions/${ceo.id}`);
     const about = page.getByRole('table', { name: 'Model calls about this decision' });
