@@ -226,19 +226,39 @@ function postgresBackend(connectionString: string, maxConnections: number): Back
     types: textTypes,
   });
   pool.on('error', () => undefined); // an idle connection died: the pool replaces it
+  /**
+   * A client out of the pool has lost the pool's error listener: one of its own until it goes back,
+   * so a connection that dies under a statement (a server stopped) is the statement's error, never an
+   * uncaught 'error' event that ends the process.
+   */
+  const checkOut = async () => {
+    const client = await pool.connect();
+    let broken = false;
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
+    return {
+      client,
+      release: (failed: boolean) => {
+        client.off('error', onError);
+        client.release(failed || broken);
+      },
+    };
+  };
   return {
     async run(fn) {
-      const client = await pool.connect();
+      const { client, release } = await checkOut();
       const work = fn(client);
       work.then(
-        () => client.release(),
-        (error: unknown) => client.release(isUnavailable(error)),
+        () => release(false),
+        (error: unknown) => release(isUnavailable(error)),
       );
       return work;
     },
     async hold() {
-      const client = await pool.connect();
-      return { session: client, release: (broken) => client.release(broken) };
+      const { client, release } = await checkOut();
+      return { session: client, release };
     },
     async cancel(session) {
       if (session.processID) await pool.query('SELECT pg_cancel_backend($1)', [session.processID]);
