@@ -43,6 +43,16 @@ export const aws = (args: string[], endpoint: string) =>
     AWS_PAGER: '',
   });
 
+/** Sends `sig` to a process group; false when no process of it is left. */
+function signal(group: number, sig: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(group, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** `npm start` in its own process; resolves once GET /health answers 200. */
 export async function npmStart(
   env: Record<string, string>,
@@ -72,12 +82,16 @@ export async function npmStart(
   return {
     child,
     output: () => output,
+    /**
+     * SIGTERM to the whole process group, then up to 30 s for every process in it (npm may exit
+     * before the runtime under it has stopped) to be gone; what is left is killed.
+     */
     stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const gone = new Promise((r) => child.once('exit', r));
-      process.kill(-child.pid!, 'SIGTERM');
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
-      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+      const group = -child.pid!;
+      if (!signal(group, 'SIGTERM')) return;
+      const deadline = Date.now() + 30_000;
+      while (signal(group, 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      signal(group, 'SIGKILL');
     },
     /** SIGKILL to the whole process group: no shutdown step runs, as in a crash or a power cut. */
     crash: async () => {

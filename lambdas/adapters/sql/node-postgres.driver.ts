@@ -58,6 +58,10 @@ export function openNodePostgres(options: NodePostgresOptions): SqlClient {
   // An idle connection that dies (server restart, network) is dropped by the pool and the next
   // statement opens a new one; without a listener the 'error' event would crash the process.
   pool.on('error', () => undefined);
+  // And every connection keeps a listener of its own for life: pg-pool's listener on a client that a
+  // query has out is a `once`, so a dying connection's second error (the server's 57P01 after the
+  // socket's) would still be uncaught. The pool and the query have been told by then.
+  pool.on('connect', (client) => client.on('error', () => undefined));
 
   const execOn =
     (target: pg.Pool | pg.PoolClient): Exec =>

@@ -226,6 +226,7 @@ function postgresBackend(connectionString: string, maxConnections: number): Back
     types: textTypes,
   });
   pool.on('error', () => undefined); // an idle connection died: the pool replaces it
+  pool.on('connect', (client) => client.on('error', () => undefined)); // as in node-postgres.driver.ts
   /**
    * A client out of the pool has lost the pool's error listener: one of its own until it goes back,
    * so a connection that dies under a statement (a server stopped) is the statement's error, never an
