@@ -35,12 +35,16 @@ function callerOf(rt: TestRuntime) {
     );
   };
   const decision = async (id: string) => (await rt.get(`/decisions/${id}`)).body.decision;
-  /** The decision once its chain stops moving (the last hop neither pending nor voting). */
+  /**
+   * The decision once its chain stops moving: neither it nor the last hop pending or voting (the
+   * decision and its chain are separate reads, so one may be newer than the other).
+   */
   const settled = (id: string) =>
     eventually(
       async () => {
         const d = await decision(id);
-        return ['pending', 'voting'].includes(d.chain.at(-1).status) ? undefined : d;
+        const moving = [d.status, d.chain.at(-1).status].some((s) => ['pending', 'voting'].includes(s));
+        return moving ? undefined : d;
       },
       20_000,
       `decision ${id} to settle`,

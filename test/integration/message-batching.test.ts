@@ -10,10 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessPublisher } from '../../lambdas/adapters/bus/in-process.publisher.ts';
 import { createInProcessHub } from '../../lambdas/adapters/realtime/in-process.realtime.ts';
 import { migrate } from '../../lambdas/adapters/sql/migrate.ts';
-import { openNodePostgres } from '../../lambdas/adapters/sql/node-postgres.driver.ts';
-import { openPglite } from '../../lambdas/adapters/sql/pglite.driver.ts';
 import type { SqlClient } from '../../lambdas/adapters/sql/port.ts';
-import { openRdsData } from '../../lambdas/adapters/sql/rds-data.driver.ts';
 import { createSqlStore } from '../../lambdas/adapters/sql/store.ts';
 import { ValidationError } from '../../lambdas/core/errors.ts';
 import type { Message, PostMessageCommand } from '../../lambdas/core/messages.ts';
@@ -25,64 +22,7 @@ import {
   sweep,
 } from '../../lambdas/core/pipeline.ts';
 import { LocalEventBus } from '../../lambdas/local/eventbridge/bus.ts';
-import { startDataApiServer } from '../support/data-api-server.ts';
-import { createTestDatabase, requireService } from '../support/services.ts';
-
-const hasPostgres = requireService('DATABASE_URL');
-
-const drivers: {
-  name: string;
-  available: boolean;
-  open(): Promise<{ sql: SqlClient; close(): Promise<void> }>;
-}[] = [
-  {
-    name: 'PGlite',
-    available: true,
-    async open() {
-      const sql = openPglite();
-      return { sql, close: () => sql.close() };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    available: hasPostgres,
-    async open() {
-      const db = await createTestDatabase();
-      const sql = openNodePostgres({ url: db.url });
-      return {
-        sql,
-        close: async () => {
-          await sql.close();
-          await db.drop();
-        },
-      };
-    },
-  },
-  {
-    name: 'the RDS Data API',
-    available: hasPostgres,
-    async open() {
-      const db = await createTestDatabase();
-      const server = await startDataApiServer({ connectionString: db.url });
-      const sql = openRdsData({
-        resourceArn: 'arn:aws:rds:us-east-1:000000000000:cluster:echo-local',
-        secretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:echo-local',
-        database: 'echo',
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        endpoint: server.endpoint,
-      });
-      return {
-        sql,
-        close: async () => {
-          await sql.close();
-          await server.close();
-          await db.drop();
-        },
-      };
-    },
-  },
-];
+import { availableSqlDrivers } from '../support/sql-drivers.ts';
 
 const command = (subject: string, extra: Partial<PostMessageCommand> = {}): PostMessageCommand => ({
   from: 'human',
@@ -95,7 +35,7 @@ const command = (subject: string, extra: Partial<PostMessageCommand> = {}): Post
   ...extra,
 });
 
-describe.each(drivers.filter((d) => d.available))('concurrent posts on $name', (driver) => {
+describe.each(availableSqlDrivers())('concurrent posts on $name', (driver) => {
   let sql: SqlClient;
   let close: () => Promise<void>;
   let deps: PipelineDeps;

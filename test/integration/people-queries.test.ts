@@ -7,73 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../lambdas/adapters/sql/migrate.ts';
-import { openNodePostgres } from '../../lambdas/adapters/sql/node-postgres.driver.ts';
-import { openPglite } from '../../lambdas/adapters/sql/pglite.driver.ts';
-import type { SqlClient } from '../../lambdas/adapters/sql/port.ts';
-import { openRdsData } from '../../lambdas/adapters/sql/rds-data.driver.ts';
 import { createSqlStore } from '../../lambdas/adapters/sql/store.ts';
 import { AmbiguousIdError, resolveIdRef } from '../../lambdas/core/ids.ts';
 import { type Message, type PostMessageCommand, planMessage } from '../../lambdas/core/messages.ts';
 import type { Store } from '../../lambdas/core/store.ts';
 import { buildThread } from '../../lambdas/core/thread.ts';
-import { startDataApiServer } from '../support/data-api-server.ts';
-import { createTestDatabase, requireService } from '../support/services.ts';
-
-const hasPostgres = requireService('DATABASE_URL');
-
-const drivers: {
-  name: string;
-  available: boolean;
-  open(): Promise<{ sql: SqlClient; cleanup(): Promise<void> }>;
-}[] = [
-  {
-    name: 'pglite',
-    available: true,
-    async open() {
-      const sql = openPglite();
-      return { sql, cleanup: () => sql.close() };
-    },
-  },
-  {
-    name: 'node-postgres',
-    available: hasPostgres,
-    async open() {
-      const db = await createTestDatabase();
-      const sql = openNodePostgres({ url: db.url });
-      return {
-        sql,
-        cleanup: async () => {
-          await sql.close();
-          await db.drop();
-        },
-      };
-    },
-  },
-  {
-    name: 'rds-data',
-    available: hasPostgres,
-    async open() {
-      const db = await createTestDatabase();
-      const server = await startDataApiServer({ connectionString: db.url });
-      const sql = openRdsData({
-        resourceArn: 'arn:aws:rds:us-east-1:000000000000:cluster:echo-local',
-        secretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:echo-local',
-        database: 'echo',
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        endpoint: server.endpoint,
-      });
-      return {
-        sql,
-        cleanup: async () => {
-          await sql.close();
-          await server.close();
-          await db.drop();
-        },
-      };
-    },
-  },
-];
+import { availableSqlDrivers } from '../support/sql-drivers.ts';
 
 // Ids chosen so that prefixes collide as UUIDv7 ids made in the same minute do
 const REQUEST = '01930000-aaaa-7000-8000-000000000a01';
@@ -83,7 +22,7 @@ const CTO_HOP = '01930000-dddd-7000-8000-000000000d01';
 const CEO_HOP = '01930000-dddd-7000-8000-000000000d02';
 const CALL = '01930000-eeee-7000-8000-000000000e01';
 
-describe.each(drivers.filter((d) => d.available))('queries for people: $name', (driver) => {
+describe.each(availableSqlDrivers())('queries for people: $name', (driver) => {
   let store: Store;
   let cleanup: () => Promise<void>;
   const messages: Record<string, Message> = {};
@@ -104,7 +43,7 @@ describe.each(drivers.filter((d) => d.available))('queries for people: $name', (
 
   beforeAll(async () => {
     const opened = await driver.open();
-    cleanup = opened.cleanup;
+    cleanup = opened.close;
     await migrate(opened.sql);
     store = createSqlStore(opened.sql);
     await post(REQUEST, {
