@@ -16,10 +16,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../lambdas/adapters/config.ts';
-import type { Message, PostMessageCommand } from '../lambdas/core/messages.ts';
-import { postMessage } from '../lambdas/core/pipeline.ts';
 import { ROLES } from '../lambdas/core/roles.ts';
 import { type LocalRuntime, startLocalRuntime } from '../lambdas/local/runtime.ts';
+import { replyClock } from './replies.ts';
 import { startScriptedModel } from './scripted-model.ts';
 import { type BenchServices, openBenchDatabase } from './services.ts';
 import { type LatencySummary, progress, round, summarize, withTicker } from './stats.ts';
@@ -112,38 +111,12 @@ async function startSampler(
   });
   if (!databaseUrl) config.database = { kind: 'pglite' };
   const runtime = await startLocalRuntime(config, { logger: silentLogger });
-  const replies = new Map<string, { times: bigint[]; wake?: () => void }>();
-  const subscription = await runtime.subscriber.subscribe([`messages:${SENDER}`], (_channel, payload) => {
-    const at = process.hrtime.bigint();
-    const inReplyTo = (payload as Message).metadata?.inReplyTo;
-    if (!inReplyTo) return;
-    const entry = replies.get(inReplyTo) ?? { times: [] };
-    replies.set(inReplyTo, entry);
-    entry.times.push(at);
-    entry.wake?.();
-  });
-  const untilReplies = async (command: PostMessageCommand, need: number) => {
-    const t0 = process.hrtime.bigint();
-    const { message } = await postMessage(runtime.deps, command);
-    const entry = replies.get(message.id) ?? { times: [] };
-    replies.set(message.id, entry);
-    const complete = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), TIMEOUT_MS);
-      entry.wake = () => {
-        if (entry.times.length < need) return;
-        clearTimeout(timer);
-        resolve(true);
-      };
-      entry.wake();
-    });
-    await runtime.bus.idle(); // the cascade settles before the next sample
-    replies.delete(message.id);
-    return { ms: complete ? Number(entry.times[need - 1]! - t0) / 1e6 : undefined, id: message.id };
-  };
+  const replies = await replyClock(runtime, SENDER, TIMEOUT_MS);
+  const untilReplies = replies.untilReplies;
   return {
     runtime,
     async close() {
-      await subscription.close();
+      await replies.close();
       await runtime.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },

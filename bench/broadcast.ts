@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../lambdas/adapters/config.ts';
-import type { Message, PostMessageCommand } from '../lambdas/core/messages.ts';
-import { postMessage } from '../lambdas/core/pipeline.ts';
+import type { PostMessageCommand } from '../lambdas/core/messages.ts';
 import { ROLES } from '../lambdas/core/roles.ts';
 import { startLocalRuntime } from '../lambdas/local/runtime.ts';
+import { replyClock } from './replies.ts';
 import type { BenchServices } from './services.ts';
 import { type LatencySummary, progress, summarize, withTicker } from './stats.ts';
 import { silentLogger } from './workload.ts';
@@ -53,39 +53,10 @@ export async function measureBroadcast(
   progress('broadcast: starting the local runtime (nine agents, rules engine)');
   const runtime = await startLocalRuntime(config, { logger: silentLogger });
   const recipients = ROLES.filter((r) => r !== SENDER);
-  // Replies by the message they answer, with their arrival times; a reply may come before
-  // postMessage has returned (the relay's outbox DELETE can be slower than an agent).
-  const replies = new Map<string, { times: bigint[]; wake?: () => void }>();
-  const subscription = await runtime.subscriber.subscribe([`messages:${SENDER}`], (_channel, payload) => {
-    const at = process.hrtime.bigint();
-    const inReplyTo = (payload as Message).metadata?.inReplyTo;
-    if (!inReplyTo) return;
-    const entry = replies.get(inReplyTo) ?? { times: [] };
-    replies.set(inReplyTo, entry);
-    entry.times.push(at);
-    entry.wake?.();
-  });
-
+  const replies = await replyClock(runtime, SENDER, TIMEOUT_MS);
   /** Posts the command and resolves with the ms until `need` replies arrived (undefined on timeout). */
-  const sample = async (command: PostMessageCommand, need: number): Promise<number | undefined> => {
-    const t0 = process.hrtime.bigint();
-    const { message } = await postMessage(runtime.deps, command);
-    const entry = replies.get(message.id) ?? { times: [] };
-    replies.set(message.id, entry);
-    const complete = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), TIMEOUT_MS);
-      entry.wake = () => {
-        if (entry.times.length < need) return;
-        clearTimeout(timer);
-        resolve(true);
-      };
-      entry.wake();
-    });
-    // Let the cascade settle (the sender's own handling of the replies) before the next sample.
-    await runtime.bus.idle();
-    replies.delete(message.id);
-    return complete ? Number(entry.times[need - 1]! - t0) / 1e6 : undefined;
-  };
+  const sample = async (command: PostMessageCommand, need: number): Promise<number | undefined> =>
+    (await replies.untilReplies(command, need)).ms;
 
   const broadcast = (i: number): PostMessageCommand => ({
     from: SENDER,
@@ -145,7 +116,7 @@ export async function measureBroadcast(
       },
     };
   } finally {
-    await subscription.close();
+    await replies.close();
     await runtime.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
