@@ -393,7 +393,10 @@ describe.runIf(hasPostgres && hasRedis)(
           (await rt.get(`/messages?inReplyTo=${id}`)).body.messages.length === 1 ? true : undefined,
         );
 
+        // what is published before the subscriber has subscribed again is not heard: wait for it
+        const resubscribed = new Promise<void>((r) => rt.subscriber.onReconnect?.(() => r()));
         redis = await startRedis(port);
+        await resubscribed;
         await eventually(
           async () => {
             clock.advance(60_000);
@@ -446,7 +449,9 @@ describe.runIf(hasPostgres && hasRedis)(
         ]);
         expect((await rt.get(`/messages?inReplyTo=${id}`)).body.messages).toEqual([]);
 
+        const resubscribed = new Promise<void>((r) => rt.subscriber.onReconnect?.(() => r()));
         redis = await startRedis(port);
+        await resubscribed; // else the sweeper may publish before the subscriber hears again
         clock.advance(60_000); // past the row's retry time (once: a leap mid-delivery would outrun its lease)
         await eventually(
           async () => {
