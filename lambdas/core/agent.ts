@@ -391,13 +391,16 @@ async function whileRenewing<T>(
   }
 }
 
-/** Processes the role's own pending deliveries, oldest first; a failure stays pending. */
+/**
+ * Processes the role's own pending deliveries that nobody is working on, the least tried first; a
+ * failure stays pending (and goes behind those tried fewer times).
+ */
 export async function catchUp(
   deps: AgentDeps,
   role: Role,
   limit = 50,
 ): Promise<{ processed: number; failed: number }> {
-  const pending = await deps.store.pendingDeliveries(role, limit);
+  const pending = await deps.store.pendingDeliveries(role, { limit, now: deps.clock.now() });
   let processed = 0;
   let failed = 0;
   for (const d of pending) {

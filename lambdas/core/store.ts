@@ -227,7 +227,11 @@ export interface Store
   ): Promise<boolean>;
   /** Records a failed attempt on a pending delivery; the lease `owner` held is given back. */
   recordDeliveryFailure(messageId: string, role: Role, error: string, owner?: string): Promise<void>;
-  pendingDeliveries(role: Role, limit: number): Promise<Delivery[]>;
+  /**
+   * What catch-up takes next: the role's pending deliveries that no live lease holds at `now`, the
+   * least tried first (then the oldest), so deliveries that keep failing never crowd out the rest.
+   */
+  pendingDeliveries(role: Role, query: { limit: number; now: Date }): Promise<Delivery[]>;
   getDeliveries(messageId: string): Promise<Delivery[]>;
   addDeadLetter(input: DeadLetterInput, ctx: { id: string; now: Date }): Promise<DeadLetter>;
   listDeadLetters(limit: number): Promise<DeadLetter[]>;

@@ -298,10 +298,12 @@ export function createSqlStore(sql: SqlClient): Store {
       );
     },
 
-    async pendingDeliveries(role, limit) {
+    async pendingDeliveries(role, { limit, now }) {
       const { rows } = await sql.query(
-        `SELECT * FROM deliveries WHERE role = :role AND status = 'pending' ORDER BY created_at, message_id LIMIT :limit`,
-        { role, limit },
+        `SELECT * FROM deliveries
+         WHERE role = :role AND status = 'pending' AND (lease_until IS NULL OR lease_until <= :now)
+         ORDER BY attempts, created_at, message_id LIMIT :limit`,
+        { role, limit, now },
       );
       return rows.map(rowToDelivery);
     },
