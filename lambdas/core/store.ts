@@ -198,6 +198,12 @@ export interface Store
     OrganizationActivityStore {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /**
+   * Runs `fn`'s reads on one snapshot (a read-only, repeatable-read transaction): a view composed of
+   * several reads (a decision, its chain, votes and approval; a conversation) never mixes what was
+   * there before a commit with what came after it.
+   */
+  snapshot<T>(fn: (view: StoreTx & ThreadStore) => Promise<T>): Promise<T>;
+  /**
    * At most `limit` messages, and a page is cut by size too (what the Data API can answer): fewer than
    * `limit` does not mean the end. With `afterSeq`, ask again from the last seq until a page is empty.
    */

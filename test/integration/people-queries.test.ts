@@ -187,6 +187,39 @@ describe.each(availableSqlDrivers())('queries for people: $name', (driver) => {
     expect(await store.threadRecords('01930000-ffff-7000-8000-000000000f01', 100)).toBeUndefined();
   });
 
+  it('reads a view on one snapshot: a commit made meanwhile is not half in it', async () => {
+    const before = (await store.getDecision(CTO_HOP))!;
+    let write: Promise<unknown> | undefined;
+    const seen = await store.snapshot(async (s) => {
+      const first = await s.getDecision(CTO_HOP);
+      // Another writer commits between this view's reads. (PGlite is one session: nothing else runs
+      // while the snapshot is open, and a statement sent from inside it is refused.)
+      if (driver.name !== 'PGlite') {
+        write = store.updateDecision(CTO_HOP, before.version, { status: 'rejected', reason: 'meanwhile' });
+        expect(await write).toMatchObject({ status: 'rejected' });
+      }
+      const [again, chain, records] = [
+        await s.getDecision(CTO_HOP),
+        await s.decisionChain(CEO_HOP),
+        await s.threadRecords(REQUEST, 100),
+      ];
+      return { first, again, chain, records };
+    });
+    expect(seen.first).toMatchObject({ status: 'escalated' });
+    expect(seen.again).toMatchObject({ status: 'escalated' });
+    expect(seen.chain.find((d) => d.id === CTO_HOP)).toMatchObject({ status: 'escalated' });
+    expect(seen.records!.decisions.find((d) => d.id === CTO_HOP)).toMatchObject({ status: 'escalated' });
+    write ??= store.updateDecision(CTO_HOP, before.version, { status: 'rejected', reason: 'meanwhile' });
+    await write;
+    expect(await store.getDecision(CTO_HOP)).toMatchObject({ status: 'rejected' });
+    // the view is read-only: a write through it is refused, not committed
+    const refused = await store
+      .snapshot((s) => s.updateDecision(CTO_HOP, before.version + 1, { status: 'escalated' }))
+      .catch((e: unknown) => e);
+    expect(String(refused)).toMatch(/read-only/);
+    expect(await store.updateDecision(CTO_HOP, before.version + 1, { status: 'escalated' })).toBeDefined();
+  });
+
   it("counts the organization's recent messages and escalations between roles", async () => {
     const activity = await store.organizationActivity(new Date(now.getTime() - 60_000));
     expect(activity.messages).toEqual(

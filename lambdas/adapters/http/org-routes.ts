@@ -56,15 +56,20 @@ const OpenDecision = z
   })
   .strict();
 
+/** A decision with its votes, chain and approval, all as of one moment. */
 async function view(deps: ApiDeps, decisionId: string): Promise<DecisionView> {
-  const decision = await deps.store.getDecision(decisionId);
-  if (!decision) throw new NotFoundError('decision', decisionId);
-  const [votes, chain, approval] = await Promise.all([
-    deps.store.listVotes(decisionId),
-    deps.store.decisionChain(decisionId),
-    deps.store.getApproval(decisionId),
-  ]);
-  return { ...decision, votes, chain, approval: approval ?? null };
+  const found = await deps.store.snapshot(async (s) => {
+    const decision = await s.getDecision(decisionId);
+    if (!decision) return undefined;
+    const [votes, chain, approval] = await Promise.all([
+      s.listVotes(decisionId),
+      s.decisionChain(decisionId),
+      s.getApproval(decisionId),
+    ]);
+    return { ...decision, votes, chain, approval: approval ?? null };
+  });
+  if (!found) throw new NotFoundError('decision', decisionId);
+  return found;
 }
 
 function resolve(approve: boolean): Route['handler'] {

@@ -16,7 +16,7 @@ export const traceRoutes: Route[] = [
     handler: async (deps, req, params) => {
       const id = await resolveId(deps, 'message', params.id);
       const { limit } = parseQuery(LimitQuery, req.query);
-      const records = await deps.store.threadRecords(id, limit);
+      const records = await deps.store.snapshot((s) => s.threadRecords(id, limit));
       if (!records) throw new NotFoundError('message', id);
       return json(200, { thread: buildThread(records, id) });
     },

@@ -222,6 +222,11 @@ export function createSqlStore(sql: SqlClient): Store {
     ...threadQueries(sql),
 
     transaction: (fn) => sql.transaction((tx) => fn(txStatements(tx))),
+    snapshot: (fn) =>
+      sql.transaction(async (tx) => {
+        await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+        return fn({ ...txStatements(tx), ...threadQueries(tx) });
+      }),
 
     async listMessages(q: MessageQuery) {
       const where: string[] = [];
