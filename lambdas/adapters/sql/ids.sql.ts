@@ -14,21 +14,32 @@ const TABLES: Record<IdKind, { table: string; label: string; order: string }> = 
   'dead letter': { table: 'dead_letters', label: 'reason', order: 'seq DESC' },
 };
 
+/** 32 hex digits as a UUID's text. */
+const uuidText = (hex: string) =>
+  `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+/** An id's hex reversed in byte order: the expression of the `*_id_tail` indexes (migration 0009). */
+const TAIL = `reverse(replace(id::text, '-', '')) COLLATE "C"`;
+
 export function idQueries(db: SqlExecutor): IdStore {
   return {
     async findIds(kind: IdKind, q: IdQuery): Promise<IdCandidate[]> {
       const t = TABLES[kind];
       const where: string[] = [];
-      if (q.prefix) where.push(`replace(id::text, '-', '') LIKE :prefix`);
-      if (q.suffix) where.push(`replace(id::text, '-', '') LIKE :suffix`);
+      // Both are ranges an index answers: a prefix, of the primary key; a suffix, of the reversed hex
+      // (every hex digit sorts before 'g', so the ids ending in s are those from reverse(s) to reverse(s)+'g').
+      if (q.prefix) where.push('id BETWEEN :low::uuid AND :high::uuid');
+      if (q.suffix) where.push(`(${TAIL} >= :tail AND ${TAIL} < :tailEnd)`);
       if (q.seq !== undefined && kind === 'message') where.push('seq = :seq');
       if (where.length === 0) return [];
+      const tail = q.suffix ? [...q.suffix].reverse().join('') : undefined;
       const { rows } = await db.query(
         `SELECT id::text AS id, ${kind === 'message' ? 'seq' : 'NULL::bigint AS seq'}, ${t.label} AS label, created_at
          FROM ${t.table} WHERE ${where.join(' OR ')} ORDER BY ${t.order} LIMIT :limit`,
         {
-          prefix: q.prefix ? `${q.prefix}%` : undefined,
-          suffix: q.suffix ? `%${q.suffix}` : undefined,
+          low: q.prefix ? uuidText(q.prefix.padEnd(32, '0')) : undefined,
+          high: q.prefix ? uuidText(q.prefix.padEnd(32, 'f')) : undefined,
+          tail,
+          tailEnd: tail === undefined ? undefined : `${tail}g`,
           seq: q.seq,
           limit: q.limit,
         },

@@ -11,6 +11,7 @@ import { qualified, rowToMessage } from './rows.ts';
 import { rowToLlmCall } from './traces.sql.ts';
 
 const idsIn = (param: string) => `ARRAY(SELECT value::uuid FROM jsonb_array_elements_text(:${param}::jsonb))`;
+const textsIn = (param: string) => `ARRAY(SELECT jsonb_array_elements_text(:${param}::jsonb))`;
 /** How deep a reply chain is followed: far more than any conversation, a stop for a corrupt one. */
 const MAX_DEPTH = 1000;
 
@@ -63,10 +64,15 @@ export function threadQueries(db: SqlExecutor): ThreadStore {
       if (decisions.length > 0 && messages.length < limit) {
         // the messages about those decisions (votes asked and cast, escalations, outcomes), and their replies
         const about = await db.query(
-          `SELECT id::text AS id FROM messages
-           WHERE (metadata->>'decisionId' IN (SELECT value FROM jsonb_array_elements_text(:decisionIds::jsonb))
-              OR content->>'decisionId' IN (SELECT value FROM jsonb_array_elements_text(:decisionIds::jsonb)))
-           ORDER BY seq LIMIT :limit`,
+          // Each side as its partial index (migration 0009) is written, so that the index answers it;
+          // found first, then ordered (with the limit beside it, the planner would walk every message
+          // in seq order, hoping to meet them early).
+          `WITH about AS MATERIALIZED (
+             SELECT id, seq FROM messages
+             WHERE ((metadata->>'decisionId') IS NOT NULL AND (metadata->>'decisionId') = ANY (${textsIn('decisionIds')}))
+                OR ((content->>'decisionId') IS NOT NULL AND (content->>'decisionId') = ANY (${textsIn('decisionIds')}))
+           )
+           SELECT id::text AS id FROM about ORDER BY seq LIMIT :limit`,
           { decisionIds, limit },
         );
         const known = new Set(messages.map((m) => m.id));
