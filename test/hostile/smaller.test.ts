@@ -1,8 +1,8 @@
 /**
  * The smaller holes of issue 12 (item 11), on the real local runtime (PostgreSQL, Redis): a Detail
  * nested 10,000 levels deep, an idempotency key reused with another body, numbers JSON cannot keep
- * and `__proto__` keys, budgets finer than a cent, a huge rejected body in the dead letters, and a
- * Last-Event-ID ahead of the log. Each case failed on the code before.
+ * and `__proto__` keys, budgets finer than a cent, a huge rejected body in the dead letters, a
+ * misspelt query parameter, and a Last-Event-ID ahead of the log. Each case failed on the code before.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
@@ -189,6 +189,21 @@ describe.runIf(hasServices)('the smaller holes (issue 12, item 11)', () => {
     const kept = (await deadLetters()).find((d) => d.id === small.body.error.deadLetterId)!;
     expect(kept).toMatchObject({ truncated: false, payload: { to: 'nobody', subject: 'x' } });
     expect(kept.sha256).toBe(createHash('sha256').update('{"to":"nobody","subject":"x"}').digest('hex'));
+  });
+
+  it('a misspelt query parameter is refused naming it and what the route takes, not answered unfiltered', async () => {
+    const { body } = await rt.post({ to: 'cto', type: 'notification', subject: 'a filter to misspell' });
+    const id = body.message.id as string;
+    const misspelt = await rt.get(`/messages?inreplyto=${id}`);
+    expect(misspelt.status).toBe(400);
+    expect(misspelt.body.error).toMatchObject({ code: 'ValidationError', field: 'inreplyto' });
+    expect(misspelt.body.error.message).toContain('to, from, type, inReplyTo, after, limit');
+    expect((await rt.get(`/decisions?statuss=approved`)).body.error).toMatchObject({ field: 'statuss' });
+    const long = await rt.get(`/dead-letters?${'x'.repeat(5000)}=1`);
+    expect(long.status).toBe(400);
+    expect(long.body.error.message.length).toBeLessThan(300);
+    // spelt right, it filters
+    expect((await rt.get(`/messages?inReplyTo=${id}&limit=5`)).status).toBe(200);
   });
 
   it('a Last-Event-ID ahead of the log gets event: gap and the stream resumes from the head', async () => {

@@ -85,11 +85,20 @@ export const limit = z.coerce
   .default(100);
 export const LimitQuery = z.object({ limit });
 
-export function parseQuery<S extends z.ZodType>(schema: S, query: ApiRequest['query']): z.output<S> {
+export function parseQuery<S extends z.ZodObject>(schema: S, query: ApiRequest['query']): z.output<S> {
   const clean = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== ''));
+  const known = Object.keys(schema.shape);
   for (const [name, value] of Object.entries(clean)) {
     if (unstorableText(name))
       throw new ValidationError('(query)', `a query parameter name ${unstorableText(name)}`);
+    // A misspelt filter (`inreplyto`) must not answer as if there were none.
+    if (!known.includes(name)) {
+      const shown = name.length > 100 ? `${name.slice(0, 100)}…` : name;
+      throw new ValidationError(
+        shown,
+        `query parameter ${shown} is not known here; this route takes ${known.join(', ')}`,
+      );
+    }
     const problem = unstorableText(String(value));
     if (problem) throw new ValidationError(name, `query parameter ${name}: ${problem}`);
   }
