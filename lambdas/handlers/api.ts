@@ -8,6 +8,7 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructured
 import { parseConfig } from '../adapters/config.ts';
 import { type ApiDeps, handleApiRequest } from '../adapters/http/api.ts';
 import { dashboardResponse } from '../adapters/http/dashboard.ts';
+import { queryOf } from '../adapters/http/http.ts';
 import { handleMcpHttp, isMcpPath } from '../adapters/mcp/streamable-http.ts';
 import { openServerSql } from '../adapters/sql/open-server.ts';
 import type { SqlClient } from '../adapters/sql/port.ts';
@@ -31,7 +32,8 @@ export function toApiRequest(event: APIGatewayProxyEventV2WithIAMAuthorizer) {
   return {
     method: event.requestContext.http.method.toUpperCase(),
     path: event.rawPath || event.requestContext.http.path,
-    query: { ...event.queryStringParameters },
+    // parsed from the raw string, as the local server does (queryStringParameters joins repeats with commas)
+    query: queryOf(new URLSearchParams(event.rawQueryString ?? '')),
     body,
     principal: caller ? { kind: 'human' as const, id: `human:${caller}` } : undefined,
   };

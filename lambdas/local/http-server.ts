@@ -11,6 +11,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { type ApiDeps, handleApiRequest, type Principal } from '../adapters/http/api.ts';
 import { dashboardResponse } from '../adapters/http/dashboard.ts';
+import { queryOf } from '../adapters/http/http.ts';
 import { handleMcpHttp, isMcpPath } from '../adapters/mcp/streamable-http.ts';
 import { foreignRequest } from './cross-site.ts';
 
@@ -144,7 +145,7 @@ export async function startHttpServer(
         principal: principalOf(req, options.humanToken),
         method: req.method ?? 'GET',
         path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
+        query: queryOf(url.searchParams),
         body,
       });
       send(response.status, response.body);

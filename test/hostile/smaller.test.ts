@@ -202,6 +202,12 @@ describe.runIf(hasServices)('the smaller holes (issue 12, item 11)', () => {
     const long = await rt.get(`/dead-letters?${'x'.repeat(5000)}=1`);
     expect(long.status).toBe(400);
     expect(long.body.error.message.length).toBeLessThan(300);
+    const twice = await rt.get('/messages?to=ceo&to=cto');
+    expect(twice.status).toBe(400);
+    expect(twice.body.error).toMatchObject({
+      field: 'to',
+      message: expect.stringContaining('given 2 times'),
+    });
     // spelt right, it filters
     expect((await rt.get(`/messages?inReplyTo=${id}&limit=5`)).status).toBe(200);
   });

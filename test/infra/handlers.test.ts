@@ -127,6 +127,20 @@ describe('the API Gateway handler', () => {
     expect(bad.statusCode).toBe(400);
     expect(parse(bad).error).toMatchObject({ code: 'ValidationError', field: '(body)' });
     expect((await handler(event('GET', '/nowhere'))).statusCode).toBe(404);
+    // a repeated parameter, which API Gateway hands over joined ("ceo,cto"), is named as repeated
+    const twice = await handler(
+      event('GET', '/messages', {
+        query: [
+          ['to', 'ceo'],
+          ['to', 'cto'],
+        ],
+      }),
+    );
+    expect(twice.statusCode).toBe(400);
+    expect(parse(twice).error).toMatchObject({
+      field: 'to',
+      message: expect.stringContaining('given 2 times'),
+    });
     expect((await handler(event('DELETE', '/messages'))).statusCode).toBe(405);
   });
 

@@ -2,11 +2,19 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 
+const joined = (query: Record<string, string> | [string, string][]): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Array.isArray(query) ? query : Object.entries(query))
+    out[name] = name in out ? `${out[name]},${value}` : value;
+  return out;
+};
+
 export function apiGatewayEvent(
   method: string,
   rawPath: string,
   options: {
-    query?: Record<string, string>;
+    /** Pairs may repeat a name: API Gateway then joins its values with commas in queryStringParameters. */
+    query?: Record<string, string> | [string, string][];
     body?: string;
     base64?: boolean;
     caller?: string;
@@ -25,7 +33,7 @@ export function apiGatewayEvent(
     rawPath,
     rawQueryString: new URLSearchParams(options.query).toString(),
     headers: { 'content-type': 'application/json', ...options.headers },
-    ...(options.query ? { queryStringParameters: options.query } : {}),
+    ...(options.query ? { queryStringParameters: joined(options.query) } : {}),
     ...(body === undefined ? {} : { body }),
     isBase64Encoded: options.base64 ?? false,
     requestContext: {

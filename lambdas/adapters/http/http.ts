@@ -23,7 +23,8 @@ export interface ApiRequest {
   /** Who is calling, as the host authenticated them (the local token; IAM in AWS); absent: anonymous. */
   principal?: Principal | undefined;
   path: string;
-  query: Readonly<Record<string, string | undefined>>;
+  /** Each name's value; a name given more than once, all of its values (refused by parseQuery). */
+  query: Readonly<Record<string, string | readonly string[] | undefined>>;
   /** The body as text; undefined when there is none. */
   body: string | undefined;
 }
@@ -85,6 +86,16 @@ export const limit = z.coerce
   .default(100);
 export const LimitQuery = z.object({ limit });
 
+/** A query string's parameters as ApiRequest holds them (every entry point parses it the same way). */
+export function queryOf(search: URLSearchParams): ApiRequest['query'] {
+  const query: Record<string, string | string[]> = {};
+  for (const name of new Set(search.keys())) {
+    const values = search.getAll(name);
+    query[name] = values.length === 1 ? values[0]! : values;
+  }
+  return query;
+}
+
 export function parseQuery<S extends z.ZodObject>(schema: S, query: ApiRequest['query']): z.output<S> {
   const clean = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== ''));
   const known = Object.keys(schema.shape);
@@ -99,6 +110,9 @@ export function parseQuery<S extends z.ZodObject>(schema: S, query: ApiRequest['
         `query parameter ${shown} is not known here; this route takes ${known.join(', ')}`,
       );
     }
+    // Which of two would count differs between hosts (API Gateway joins them with commas): neither.
+    if (Array.isArray(value))
+      throw new ValidationError(name, `query parameter ${name} is given ${value.length} times; give it once`);
     const problem = unstorableText(String(value));
     if (problem) throw new ValidationError(name, `query parameter ${name}: ${problem}`);
   }

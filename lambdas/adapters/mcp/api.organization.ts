@@ -10,6 +10,7 @@ import { EchoError, ValidationError } from '../../core/errors.ts';
 import type { OrganizationPort } from '../../core/mcp/role-server.ts';
 import type { Message } from '../../core/messages.ts';
 import { type ApiDeps, handleApiRequest, type Principal } from '../http/api.ts';
+import { queryOf } from '../http/http.ts';
 
 /** One call of the HTTP API: resolves with the JSON body of a 2xx answer, throws a named error otherwise. */
 export type ApiCall = (method: string, path: string, body?: unknown) => Promise<unknown>;
@@ -41,7 +42,7 @@ export function inProcessApi(deps: ApiDeps, principal?: Principal): ApiCall {
     const response = await handleApiRequest(deps, {
       method,
       path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
+      query: queryOf(url.searchParams),
       body: body === undefined ? undefined : JSON.stringify(body),
       principal,
     });
