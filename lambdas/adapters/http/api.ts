@@ -44,7 +44,7 @@ const MessageListQuery = z.object({
   inReplyTo: z.string().max(100, 'must be at most 100 characters').optional(),
   after: z.coerce
     .number({ error: 'must be a number' })
-    .int('must be an integer')
+    .int('must be a whole number, at most 9007199254740991')
     .min(0, 'must be at least 0')
     .optional(),
   limit,

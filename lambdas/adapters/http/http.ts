@@ -80,7 +80,7 @@ export function errorBody(error: EchoError | Error, extra?: Record<string, unkno
 
 export const limit = z.coerce
   .number({ error: 'must be a number' })
-  .int('must be an integer')
+  .int('must be a whole number from 1 to 1000')
   .min(1, 'must be at least 1')
   .max(1000, 'must be at most 1000')
   .default(100);
