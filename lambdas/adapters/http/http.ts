@@ -103,6 +103,7 @@ export function parseQuery<S extends z.ZodObject>(schema: S, query: ApiRequest['
     if (unstorableText(name))
       throw new ValidationError('(query)', `a query parameter name ${unstorableText(name)}`);
     // A misspelt filter (`inreplyto`) must not answer as if there were none.
+    if (name === '') throw new ValidationError('(query)', 'a query parameter has no name (`?=value`)');
     if (!known.includes(name)) {
       const shown = name.length > 100 ? `${name.slice(0, 100)}…` : name;
       throw new ValidationError(
