@@ -155,6 +155,17 @@ describe('echoctl logs options', () => {
       kind: 'local',
     });
     expect(logsTarget({ aws: true }, { AWS_REGION: 'us-east-1' })).toMatchObject({ stage: 'dev' });
+    expect(logsTarget({ aws: true }, { ECHO_STAGE: 'local', AWS_REGION: 'us-east-1' })).toMatchObject({
+      stage: 'dev',
+    });
+    // A stage given on the command line is the one read, `local` too (the local endpoint's log groups).
+    expect(
+      logsTarget(
+        { aws: true, stage: 'local' },
+        { AWS_REGION: 'us-east-1', ECHO_AWS_ENDPOINT: 'http://127.0.0.1:4566' },
+      ),
+    ).toEqual({ kind: 'aws', stage: 'local', region: 'us-east-1', endpoint: 'http://127.0.0.1:4566' });
+    expect(logsTarget({ stage: 'local' }, { AWS_REGION: 'us-east-1' })).toMatchObject({ kind: 'local' });
     expect(() => logsTarget({ aws: true }, {})).toThrow(/set AWS_REGION/);
   });
 });
