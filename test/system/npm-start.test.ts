@@ -290,3 +290,18 @@ describe('npm start with a bad variable', () => {
     }
   }, 120_000);
 });
+
+describe('echoctl send --wait for what nothing answers', () => {
+  it('a notification, or a message to the human, is refused before anything is posted', async () => {
+    // no API listens at port 9: a refusal that posted first would fail to connect instead
+    for (const args of [
+      ['--to', 'cto', '--type', 'notification'],
+      ['--to', 'human'],
+    ]) {
+      const r = await echoctl(['send', ...args, '--subject', 'hello', '--wait'], 'http://127.0.0.1:9');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^echoctl: --wait: (a notification|a message to the human) gets no reply/);
+      expect(r.stderr).not.toMatch(/ECONNREFUSED|cannot reach|fetch failed/i);
+    }
+  }, 60_000);
+});
