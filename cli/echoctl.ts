@@ -39,6 +39,11 @@ function messageLine(m: Message, seqOf: ReadonlyMap<string, number>): string {
 }
 
 async function send(body: Record<string, unknown>, json: boolean, wait?: { timeoutS: number }) {
+  // Nothing answers a notification, nor a message to the human: --wait would only run out its timeout.
+  if (wait && (body.type === 'notification' || body.to === 'human'))
+    throw new Error(
+      `--wait: ${body.to === 'human' ? 'a message to the human' : 'a notification'} gets no reply, so nothing would come; drop --wait, or send a request to a role`,
+    );
   const result = await api<{ message: Message; created: boolean }>(base, 'POST', '/messages', body);
   const m = result.message;
   if (!wait) {
@@ -67,7 +72,7 @@ const program = new Command('echoctl')
 program
   .command('send')
   .description('send a message to a role (or all, leadership, human)')
-  .requiredOption('--to <role>', 'recipient: a role, all or leadership')
+  .requiredOption('--to <role>', 'recipient: a role, all, leadership or human')
   .requiredOption('--subject <subject>', 'subject (a tool name runs that tool)')
   .option('--type <type>', 'message type: request or notification', 'request')
   .option('--content <json>', 'content, a JSON object', jsonObject)
@@ -75,7 +80,7 @@ program
   .option('--idempotency-key <key>', 'a repeated send with the same key returns the first message')
   .option(
     '--wait',
-    `wait for the reply (and the decision it opened) and print it; exit ${EXIT_ERROR_REPLY} on an error reply, ${EXIT_NO_REPLY} when none comes in --timeout`,
+    `wait for the reply to a request (and the decision it opened) and print it; exit ${EXIT_ERROR_REPLY} on an error reply, ${EXIT_NO_REPLY} when none comes in --timeout`,
   )
   .option('--timeout <seconds>', 'with --wait: give up after this long', timeoutSeconds, 60)
   .option('--json', 'print the message as JSON (with --wait: {message, replies, decisions, complete})')

@@ -247,7 +247,9 @@ export function logsTarget(
     throw new Error('no AWS Region: set AWS_REGION (or --region) to read CloudWatch Logs, or drop --aws');
   return {
     kind: 'aws',
-    stage: stage && stage !== 'local' ? stage : 'dev',
+    // --stage is taken as given (--aws --stage local reads the local endpoint's log groups through
+    // ECHO_AWS_ENDPOINT); ECHO_STAGE=local, the local runtime's own, means no deployed stage: dev.
+    stage: o.stage ?? (stage && stage !== 'local' ? stage : 'dev'),
     region,
     endpoint: env.ECHO_AWS_ENDPOINT || undefined,
   };

@@ -33,7 +33,7 @@ export function describeType(s: JsonSchemaLike): string {
     if (s.minLength !== undefined && s.maxLength !== undefined)
       limits.push(`${s.minLength} to ${s.maxLength} characters`);
     else if (s.maxLength !== undefined) limits.push(`at most ${s.maxLength} characters`);
-    else if (s.minLength) limits.push(`at least ${s.minLength} characters`);
+    else if (s.minLength) limits.push(`at least ${s.minLength} character${s.minLength === 1 ? '' : 's'}`);
   }
   if (type === 'number' || type === 'integer') {
     const low = MEANINGFUL(s.minimum)
@@ -50,8 +50,16 @@ export function describeType(s: JsonSchemaLike): string {
     if (high) limits.push(high);
   }
   if (type === 'array') {
-    if (s.items) limits.push(`of ${describeType(s.items)}`);
-    if (s.maxItems !== undefined) limits.push(`at most ${s.maxItems}`);
+    // The items' own limits in parentheses, so the array's do not read as theirs.
+    const items = s.items ? describeType(s.items) : undefined;
+    const counts = [
+      ...(s.minItems ? [`at least ${s.minItems}`] : []),
+      ...(s.maxItems !== undefined ? [`at most ${s.maxItems}`] : []),
+    ];
+    return [
+      `array${items ? ` of ${/[,{]/.test(items) ? `(${items})` : items}` : ''}`,
+      ...(counts.length ? [`${counts.join(' and ')} item${s.maxItems === 1 ? '' : 's'}`] : []),
+    ].join(', ');
   }
   if (type === 'object' && s.properties) {
     const req = new Set(s.required ?? []);

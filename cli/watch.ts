@@ -6,6 +6,7 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Message } from '../lambdas/core/messages.ts';
+import { short as shortId } from './args.ts';
 import { followEventStream, type SseEvent } from './sse.ts';
 
 const DEFAULT_CHANNELS = 'messages:all, decisions:*, workflow:*';
@@ -22,8 +23,9 @@ const time = (iso: string | undefined): string => {
   return Number.isNaN(d.getTime()) ? String(iso) : d.toISOString().slice(11, 23);
 };
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+/** An id as listings show it: its last 8 characters (a UUIDv7's first ones are its time, shared by a minute's ids). */
 const short = (v: unknown) =>
-  typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f-]{27}$/i.test(v) ? v.slice(0, 8) : v;
+  typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f-]{27}$/i.test(v) ? shortId(v) : v;
 
 /** Fields worth a glance on a decision or workflow event, in this order, when present. */
 const KEY_FIELDS = [
@@ -58,7 +60,7 @@ export function formatWatchLine(channel: string, data: unknown, id: number | und
   }
   if (channel.startsWith('messages:') && record && typeof record.seq === 'number') {
     const m = record as unknown as Message;
-    const reply = m.metadata?.inReplyTo ? ` ↩ ${String(m.metadata.inReplyTo).slice(0, 8)}` : '';
+    const reply = m.metadata?.inReplyTo ? ` ↩ ${short(String(m.metadata.inReplyTo))}` : '';
     return `${time(m.createdAt)}  ${channel.padEnd(22)} #${id ?? m.seq}  ${m.from} → ${m.to}  ${m.type}  ${clip(m.subject, 70)}${reply}`;
   }
   const event = typeof record?.event === 'string' ? record.event : '';

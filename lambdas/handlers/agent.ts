@@ -20,9 +20,12 @@ export function createAgentHandler(role: Role, deps: () => Promise<AgentDeps>) {
     }
     const detail = MessagePostedSchema.safeParse(event.detail);
     if (!detail.success) {
+      // name the field, as every other refusal does: `detail.messageId: ...`, not only zod's message
+      const issue = detail.error.issues[0];
+      const field = ['detail', ...(issue?.path ?? []).map(String)].join('.');
       throw new ValidationError(
-        'detail',
-        `event ${event.id}: not a MessagePosted detail: ${detail.error.issues[0]?.message}`,
+        field,
+        `event ${event.id}: not a MessagePosted detail: ${field}: ${issue?.message ?? 'malformed'}`,
       );
     }
     if (!detail.data.recipients.includes(role)) return;

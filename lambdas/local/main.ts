@@ -1,9 +1,18 @@
 /** `npm start`: the local runtime until SIGINT or SIGTERM. */
-import { parseConfig } from '../adapters/config.ts';
+import { type Config, parseConfig } from '../adapters/config.ts';
+import { ConfigError } from '../core/errors.ts';
 import { startBanner } from './banner.ts';
 import { startLocalRuntime } from './runtime.ts';
 
-const config = parseConfig();
+let config: Config;
+try {
+  config = parseConfig();
+} catch (error) {
+  // A bad variable is the user's to fix: one line naming it, not a stack trace.
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`echo: could not start: ${error.message}`);
+  process.exit(1);
+}
 const runtime = await startLocalRuntime(config).catch((error: unknown) => {
   console.error(`echo: could not start: ${error instanceof Error ? error.message : String(error)}`);
   if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {

@@ -141,6 +141,49 @@ describe('human items and overrides', () => {
   });
 });
 
+describe('listings, newest first', () => {
+  let rt: TestRuntime;
+  beforeAll(async () => {
+    rt = await startTestRuntime({ database: 'pglite' });
+  });
+  afterAll(async () => rt?.close());
+
+  // An escalation writes the role's decision and the hop above it in one transaction, with one
+  // created_at: the later id (a UUIDv7, time-ordered) is the newer row and must come first, so that
+  // `echoctl decisions` lists a chain top down (ceo, cto, product_manager), not ceo, product_manager, cto.
+  it('rows made at the same instant: the later id first (decisions, approvals, workflow runs)', async () => {
+    const at = '2001-01-01T00:00:00Z';
+    const [older, newer] = ['01a24b00-0000-7000-8000-00000000000a', '01a24b00-0001-7000-8000-00000000000b'];
+    for (const [id, title] of [
+      [older, 'tie: the root'],
+      [newer, 'tie: the hop above it'],
+    ])
+      await rt.sql.query(
+        `INSERT INTO decisions (id, type, mode, status, owner, initiator, title, created_at)
+         VALUES ('${id}', 'tie_test', 'autonomous', 'expired', 'uiux_engineer', 'human', '${title}', '${at}')`,
+      );
+    for (const [approval, decision] of [
+      ['01a24b00-0000-7000-8000-0000000000aa', older],
+      ['01a24b00-0001-7000-8000-0000000000bb', newer],
+    ])
+      await rt.sql.query(
+        `INSERT INTO human_approvals (id, decision_id, status, reason, principal, created_at, resolved_at)
+         VALUES ('${approval}', '${decision}', 'rejected', 'tie', 'human:test', '${at}', '${at}')`,
+      );
+    for (const id of [older, newer])
+      await rt.sql.query(
+        `INSERT INTO workflow_runs (id, name, status, created_at, updated_at)
+         VALUES ('${id}', 'tie-test', 'cancelled', '${at}', '${at}')`,
+      );
+    const decisions = (await rt.get('/decisions?owner=uiux_engineer&status=expired')).body.decisions;
+    expect(decisions.map((d: { id: string }) => d.id)).toEqual([newer, older]);
+    const approvals = (await rt.get('/approvals?status=rejected')).body.approvals;
+    expect(approvals.map((a: { decisionId: string }) => a.decisionId)).toEqual([newer, older]);
+    const runs = (await rt.get('/workflow-runs?name=tie-test')).body.runs;
+    expect(runs.map((r: { id: string }) => r.id)).toEqual([newer, older]);
+  });
+});
+
 describe.runIf(hasPostgres)('deadlines', () => {
   it('no quorum at the deadline escalates, also when the deadline passes while the runtime is down', async () => {
     const db = await createTestDatabase();

@@ -199,6 +199,29 @@ describe.each(variants.filter((v) => v.enabled))('the message path on $name', ({
     expect(await deliveries(id)).toEqual([expect.objectContaining({ status: 'processed', attempts: 1 })]);
   });
 
+  it('an event that is not a MessagePosted detail is refused naming the field it lacks', async () => {
+    const handler = createAgentHandler('test_lead', async () => rt.deps);
+    const forged = {
+      version: '0',
+      id: 'forged-1',
+      'detail-type': 'MessagePosted',
+      source: 'echo',
+      account: '000000000000',
+      time: new Date().toISOString(),
+      region: 'us-east-1',
+      resources: [],
+      detail: { recipients: ['test_lead'] },
+    } as unknown as EventEnvelope;
+    const refusal = await handler(forged).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refusal).toMatchObject({ code: 'ValidationError', field: 'detail.messageId' });
+    expect((refusal as Error).message).toMatch(
+      /^event forged-1: not a MessagePosted detail: detail\.messageId: /,
+    );
+  });
+
   it('invariant 4: a broadcast read by the CTO is still unread for the CHRO', async () => {
     failing.add('chro');
     try {

@@ -260,3 +260,48 @@ describe.each(variants.filter((v) => v.enabled))('npm start, $name', ({ postgres
     }
   }, 180_000);
 });
+
+describe('npm start with a bad variable', () => {
+  it('refuses in one line naming the variable and what it takes, with no stack trace', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'echo-config-'));
+    try {
+      for (const [env, expected] of [
+        [
+          { ECHO_PORT: 'abc' },
+          'echo: could not start: ECHO_PORT: must be an integer from 0 to 65535, got "abc"',
+        ],
+        [
+          { ECHO_LLM_PROVIDER: 'openai', ECHO_LLM_BASE_URL: '' },
+          'echo: could not start: ECHO_LLM_BASE_URL: is required with ECHO_LLM_PROVIDER=openai',
+        ],
+      ] as const) {
+        const r = await exec('npm', ['start', '--silent'], {
+          ECHO_DATA_DIR: dataDir,
+          DATABASE_URL: '',
+          REDIS_URL: '',
+          ...env,
+        });
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(expected);
+        expect(r.stderr).not.toMatch(/\n\s+at |ConfigError|node:internal/);
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('echoctl send --wait for what nothing answers', () => {
+  it('a notification, or a message to the human, is refused before anything is posted', async () => {
+    // no API listens at port 9: a refusal that posted first would fail to connect instead
+    for (const args of [
+      ['--to', 'cto', '--type', 'notification'],
+      ['--to', 'human'],
+    ]) {
+      const r = await echoctl(['send', ...args, '--subject', 'hello', '--wait'], 'http://127.0.0.1:9');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^echoctl: --wait: (a notification|a message to the human) gets no reply/);
+      expect(r.stderr).not.toMatch(/ECONNREFUSED|cannot reach|fetch failed/i);
+    }
+  }, 60_000);
+});

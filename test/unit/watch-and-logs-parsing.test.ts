@@ -89,6 +89,7 @@ describe('GET /events parameters', () => {
 
 describe('echoctl watch lines', () => {
   it('a message: time, channel, seq, from → to, type, subject; a decision: event and key fields; a gap', () => {
+    // UUIDv7s made in the same minute share their first characters: a line shows an id's last 8, as listings do.
     const message = {
       id: '0f7e1d2c-0000-4000-8000-000000000000',
       seq: 42,
@@ -96,7 +97,7 @@ describe('echoctl watch lines', () => {
       to: 'human',
       type: 'response',
       subject: 'Re: stack',
-      metadata: { inReplyTo: 'abcdef12-0000-4000-8000-000000000000' },
+      metadata: { inReplyTo: '01a24b60-e5b2-7970-9a87-4aacabcdef12' },
       recipients: [],
       createdAt: '2026-01-15T10:00:00.123Z',
     };
@@ -107,7 +108,7 @@ describe('echoctl watch lines', () => {
       'decisions:escalated',
       {
         event: 'DecisionEscalated',
-        decisionId: 'abcdef12-0000-4000-8000-000000000000',
+        decisionId: '01a24b60-e5c5-76fc-a175-1ea812345678',
         title: 'Real-time dashboard',
         status: 'escalated',
         owner: 'cto',
@@ -117,7 +118,7 @@ describe('echoctl watch lines', () => {
       undefined,
     );
     expect(decision).toMatch(
-      /^\d\d:\d\d:\d\d\.\d{3} {2}decisions:escalated {4}DecisionEscalated {2}decisionId=abcdef12 title="Real-time dashboard" status=escalated owner=cto to=ceo budgetUsd=2000000$/,
+      /^\d\d:\d\d:\d\d\.\d{3} {2}decisions:escalated {4}DecisionEscalated {2}decisionId=12345678 title="Real-time dashboard" status=escalated owner=cto to=ceo budgetUsd=2000000$/,
     );
     expect(formatWatchLine('gap', { reason: 'the real-time channel reconnected' }, undefined)).toContain(
       '── gap: the real-time channel reconnected',
@@ -154,6 +155,17 @@ describe('echoctl logs options', () => {
       kind: 'local',
     });
     expect(logsTarget({ aws: true }, { AWS_REGION: 'us-east-1' })).toMatchObject({ stage: 'dev' });
+    expect(logsTarget({ aws: true }, { ECHO_STAGE: 'local', AWS_REGION: 'us-east-1' })).toMatchObject({
+      stage: 'dev',
+    });
+    // A stage given on the command line is the one read, `local` too (the local endpoint's log groups).
+    expect(
+      logsTarget(
+        { aws: true, stage: 'local' },
+        { AWS_REGION: 'us-east-1', ECHO_AWS_ENDPOINT: 'http://127.0.0.1:4566' },
+      ),
+    ).toEqual({ kind: 'aws', stage: 'local', region: 'us-east-1', endpoint: 'http://127.0.0.1:4566' });
+    expect(logsTarget({ stage: 'local' }, { AWS_REGION: 'us-east-1' })).toMatchObject({ kind: 'local' });
     expect(() => logsTarget({ aws: true }, {})).toThrow(/set AWS_REGION/);
   });
 });

@@ -400,7 +400,7 @@ export function orgQueries(db: SqlExecutor) {
       if (q.status) where.push('status = :status');
       if (q.owner) where.push('owner = :owner');
       const { rows } = await db.query(
-        `SELECT * FROM decisions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT :limit`,
+        `SELECT * FROM decisions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT :limit`,
         { status: q.status, owner: q.owner, limit: q.limit },
       );
       return rows.map(rowToDecision);
@@ -408,7 +408,7 @@ export function orgQueries(db: SqlExecutor) {
 
     async listApprovals(status: HumanApproval['status'] | undefined, limit: number) {
       const { rows } = await db.query(
-        `SELECT * FROM human_approvals ${status ? 'WHERE status = :status' : ''} ORDER BY created_at DESC LIMIT :limit`,
+        `SELECT * FROM human_approvals ${status ? 'WHERE status = :status' : ''} ORDER BY created_at DESC, id DESC LIMIT :limit`,
         { status, limit },
       );
       return rows.map(rowToApproval);

@@ -134,7 +134,7 @@ export function workflowQueries(db: SqlExecutor): WorkflowStore {
       if (q.name) where.push('name = :name');
       const { rows } = await db.query(
         `SELECT * FROM workflow_runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-         ORDER BY created_at DESC, id LIMIT :limit`,
+         ORDER BY created_at DESC, id DESC LIMIT :limit`,
         { status: q.status, name: q.name, limit: q.limit },
       );
       return rows.map(rowToRun);
