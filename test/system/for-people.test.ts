@@ -233,24 +233,18 @@ describe.runIf(hasPostgres)('for the person at the keyboard: echoctl against the
       expect(refused.stdout).toMatch(/^reply #\d+ {2}cto → human {2}error /);
       expect(refused.stdout).toContain('"field": "title"');
 
-      // a notification asks for no answer: nothing comes
-      const silent = await echoctl(
-        [
-          'send',
-          '--to',
-          'cto',
-          '--type',
-          'notification',
-          '--subject',
-          'FYI: the office is closed on Friday',
-          '--wait',
-          '--timeout',
-          '2',
-        ],
-        rt.apiUrl,
-      );
-      expect(silent.code).toBe(3);
-      expect(silent.stdout).toMatch(/^no reply from cto within 2s \(see later: echoctl thread \d+\)\n$/);
+      // an organization that answers nothing (its agents process their deliveries, and say nothing)
+      const mute = await startTestRuntime({ database: 'postgres', behaviour: { act: async () => {} } });
+      try {
+        const silent = await echoctl(
+          ['send', '--to', 'cto', '--subject', 'Which queue for the ledger?', '--wait', '--timeout', '2'],
+          mute.apiUrl,
+        );
+        expect(silent.code).toBe(3);
+        expect(silent.stdout).toMatch(/^no reply from cto within 2s \(see later: echoctl thread \d+\)\n$/);
+      } finally {
+        await mute.close();
+      }
 
       const badTimeout = await echoctl(
         ['send', '--to', 'cto', '--subject', 'x', '--wait', '--timeout', '0'],
