@@ -87,10 +87,11 @@ export function timeoutSeconds(value: string): number {
 export const EXIT_ERROR_REPLY = 2;
 export const EXIT_NO_REPLY = 3;
 
-const REPLY_TYPES = new Set(['response', 'error']);
+// a request's answer: a response or an error; a cast_vote request's is the role's vote
+const REPLY_TYPES = new Set(['response', 'error', 'vote']);
 
 /**
- * Waits for a reply (response or error) from each of the message's recipients, or until `timeoutMs`;
+ * Waits for a reply (response, error, or a vote) from each of the message's recipients, or until `timeoutMs`;
  * returns the replies and the decisions the message opened.
  */
 export async function waitForReplies(

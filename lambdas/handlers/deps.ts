@@ -54,6 +54,7 @@ export function buildMind(config: Config, logger: Logger, tracing: MindTracing):
     logger,
     mode: config.llmTrace,
     model: config.llm.model,
+    fallbackIsFailure: config.llmFailureFatal,
   });
   return llmMind(traced, {
     logger,

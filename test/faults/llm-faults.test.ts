@@ -106,6 +106,11 @@ describe('an LLM that answers 429 or times out', () => {
     const [delivery] = (await fatal.get(`/messages/${id}`)).body.deliveries;
     expect(delivery).toMatchObject({ status: 'pending' });
     expect(delivery.lastError).toMatch(/openai failed/);
+    // Each failed call is traced as failed: no rules answer was made, none used (not "fell back").
+    const failed = (await fatal.get(`/messages/${id}/trace`)).body;
+    expect(failed.calls.length).toBeGreaterThanOrEqual(3);
+    expect(failed.calls.map((c: { outcome: string }) => c.outcome)).toEqual(failed.calls.map(() => 'error'));
+    expect(failed.totals.outcomes).toMatchObject({ fallback: 0, ok: 0 });
 
     model.script({ kind: 'answer', text: 'Back: trunk-based.' });
     await eventually(() => quiet(fatal), 15_000, 'catch-up to process the delivery');

@@ -91,7 +91,12 @@ describe.runIf(hasPostgres)('every model call is traced in llm_calls (real Postg
   /** The Llm the agents get: the provider behind its resilience layer (rules as fallback), traced. */
   const traced = (
     config: LlmConfig,
-    options: { mode?: LlmTraceMode; model?: string; on?: Pick<Store, 'recordLlmCall'> } = {},
+    options: {
+      mode?: LlmTraceMode;
+      model?: string;
+      on?: Pick<Store, 'recordLlmCall'>;
+      fallbackIsFailure?: boolean;
+    } = {},
   ) =>
     createTracedLlm(
       openLlm({ ...config, resilience: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 2 } } as LlmConfig, {
@@ -104,6 +109,7 @@ describe.runIf(hasPostgres)('every model call is traced in llm_calls (real Postg
         logger: log.logger,
         mode: options.mode ?? 'full',
         model: options.model,
+        fallbackIsFailure: options.fallbackIsFailure,
       },
     );
 
@@ -242,6 +248,38 @@ describe.runIf(hasPostgres)('every model call is traced in llm_calls (real Postg
     expect(log.lines.find((l) => l.message.startsWith('model has no price'))).toMatchObject({
       model: 'qwen2.5:7b',
     });
+  });
+
+  it('with failures fatal, the same call is recorded as failed: the rules answer behind it is dropped', async () => {
+    const llm = traced(
+      { provider: 'openai', baseUrl: openai.url, apiKey: 'sk-test' },
+      { fallbackIsFailure: true },
+    );
+    openai.script({ kind: 'error', status: 500 }, { kind: 'error', status: 503 });
+    const messageId = randomUUID();
+    // the caller (the mind) still gets what the resilience layer gave, and fails the delivery on it
+    expect(
+      (await llm.chat(ask('gpt-4o-mini'), { purpose: { role: 'cto', purpose: 'answer', messageId } }))
+        .provider,
+    ).toBe('rules');
+    expect(await callsOf(messageId)).toMatchObject([
+      {
+        provider: 'openai',
+        model: 'gpt-4o-mini',
+        outcome: 'error',
+        attempts: 2,
+        errorCode: 'LlmUnavailable',
+        error: expect.stringContaining('HTTP 503'),
+        response: null,
+        tokensIn: 0,
+        tokensOut: 0,
+      },
+    ]);
+    expect(log.lines.find((l) => l.message === 'llm call failed')).toMatchObject({
+      level: 'WARN',
+      'error.type': 'LlmUnavailable',
+    });
+    expect(log.lines.find((l) => l.message === 'llm call fell back')).toBeUndefined();
   });
 
   it('a call that fails is recorded as failed, and the caller gets its error', async () => {

@@ -151,6 +151,41 @@ describe.each(variants.filter((v) => v.enabled))('npm start, $name', ({ postgres
     expect(down.stderr).toContain('npm start');
   });
 
+  it('echoctl send --wait of cast_vote returns with the vote, the reply a cast_vote request gets', async () => {
+    const opened = await fetch(`${api}/decisions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        initiator: 'cto',
+        title: 'Adopt Kafka for the event store',
+        participants: ['senior_architect'],
+        budget_usd: 40_000,
+        requestVotes: false,
+      }),
+    });
+    expect(opened.status).toBe(201);
+    const decisionId = ((await opened.json()) as { decision: { id: string } }).decision.id;
+    const content = JSON.stringify({ decisionId, note: 'we need durability' });
+    const r = await echoctl(
+      [
+        'send',
+        '--to',
+        'senior_architect',
+        '--subject',
+        'cast_vote',
+        '--content',
+        content,
+        '--wait',
+        '--json',
+      ],
+      api,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { complete: boolean; replies: Message[] };
+    expect(out.complete).toBe(true);
+    expect(out.replies).toMatchObject([{ from: 'senior_architect', type: 'vote' }]);
+  }, 120_000);
+
   it('echoctl agents, scenario and approve/reject against the running process', async () => {
     const agents = await echoctl(['agents', '--json'], api);
     expect(JSON.parse(agents.stdout)).toHaveLength(9);

@@ -53,6 +53,12 @@ export interface TracedLlmOptions {
   mode: LlmTraceMode;
   tracer?: LlmCallTracer | undefined;
   /**
+   * ECHO_LLM_FAILURE=fatal: the mind drops the rules' answer behind a failed provider and fails the
+   * delivery, so such a call is traced as failed (`error`, with the provider's error), not as a
+   * fallback that answered.
+   */
+  fallbackIsFailure?: boolean | undefined;
+  /**
    * The model every request is sent to when one is configured for all roles (ECHO_LLM_MODEL): a
    * call that fails before any answer is then recorded under it, not under the role's own model.
    */
@@ -144,9 +150,9 @@ export function createTracedLlm(llm: Llm, options: TracedLlmOptions): Llm {
     result: { response: ChatResponse } | { error: unknown },
   ): LlmCallRecord => {
     const purpose = call.purpose;
-    const response = 'response' in result ? result.response : undefined;
-    const fellBack =
-      response !== undefined && (state.fallback !== undefined || response.provider !== llm.provider);
+    const given = 'response' in result ? result.response : undefined;
+    const fellBack = given !== undefined && (state.fallback !== undefined || given.provider !== llm.provider);
+    const response = fellBack && options.fallbackIsFailure ? undefined : given;
     let outcome: LlmCallOutcome;
     if (!response) outcome = 'error';
     else if (fellBack) outcome = 'fallback';
@@ -286,13 +292,13 @@ export function createTracedLlm(llm: Llm, options: TracedLlmOptions): Llm {
       } catch (error) {
         result = { error };
       }
-      const response = 'response' in result ? result.response : undefined;
       let row: LlmCallRecord | undefined;
       try {
         row = record(request, call, started, state, result);
       } catch (error) {
         logger.error('llm call not traced: the trace could not be built', { error: errorText(error) });
       }
+      const response = 'response' in result && row?.outcome !== 'error' ? result.response : undefined;
       try {
         if (row) observe(request, row, response, span);
         else span?.close();
