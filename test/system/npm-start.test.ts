@@ -279,7 +279,9 @@ describe.each(variants.filter((v) => v.enabled))('npm start, $name', ({ postgres
     );
     expect(banner).toContain(`  dashboard    ${api}/\n`);
     expect(banner).toContain(`  API          ${api}\n`);
-    expect(banner).toContain(`  AWS          ${endpoint}  (EventBridge PutEvents and the RDS Data API`);
+    expect(banner).toContain(
+      `  AWS          ${endpoint}  (EventBridge, the RDS Data API and CloudWatch Logs: aws`,
+    );
     expect(banner).toContain(`  human token  ${join(dataDir, 'human-token')}  (`);
     const tries = banner
       .slice(banner.indexOf('try:\n') + 5)
