@@ -322,9 +322,10 @@ program
       return void process.stdout.write(`${agentDetail(a)}\n`);
     }
     if (o.json) return print(agents);
+    const titleWidth = Math.max(...agents.map((a) => a.title.length)); // "Chief Human Resources Officer"
     for (const a of agents) {
       process.stdout.write(
-        `${a.role.padEnd(17)} ${a.title.padEnd(26)} reports to ${a.reportsTo.padEnd(17)} ${usd(a.budgetAuthorityUsd || 0).padStart(11)}  ${a.status.padEnd(9)} runs ${String(a.runs).padStart(4)} failed ${String(a.failures).padStart(3)}  ${a.lastSeenAt ? `last seen ${a.lastSeenAt.slice(0, 19).replace('T', ' ')}` : 'not seen yet'}\n`,
+        `${a.role.padEnd(17)} ${a.title.padEnd(titleWidth)} reports to ${a.reportsTo.padEnd(17)} ${usd(a.budgetAuthorityUsd || 0).padStart(11)}  ${a.status.padEnd(9)} runs ${String(a.runs).padStart(4)} failed ${String(a.failures).padStart(3)}  ${a.lastSeenAt ? `last seen ${a.lastSeenAt.slice(0, 19).replace('T', ' ')}` : 'not seen yet'}\n`,
       );
     }
   });

@@ -26,7 +26,7 @@ export function startBanner(f: BannerFacts): string {
     'ECHO is running',
     `  dashboard    ${f.apiUrl}/`,
     `  API          ${f.apiUrl}`,
-    `  AWS          ${f.awsUrl}  (EventBridge PutEvents and the RDS Data API: aws --endpoint-url ${f.awsUrl} ...)`,
+    `  AWS          ${f.awsUrl}  (EventBridge, the RDS Data API and CloudWatch Logs: aws --endpoint-url ${f.awsUrl} ...)`,
     `  database     ${f.database}`,
     `  human token  ${token}`,
     'try:',

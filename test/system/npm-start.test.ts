@@ -189,6 +189,10 @@ describe.each(variants.filter((v) => v.enabled))('npm start, $name', ({ postgres
   it('echoctl agents, scenario and approve/reject against the running process', async () => {
     const agents = await echoctl(['agents', '--json'], api);
     expect(JSON.parse(agents.stdout)).toHaveLength(9);
+    // the table's columns line up, the longest title ("Chief Human Resources Officer") included
+    const table = (await echoctl(['agents'], api)).stdout.trimEnd().split('\n');
+    expect(table).toHaveLength(9);
+    expect(new Set(table.map((line) => line.indexOf(' reports to ')))).toHaveProperty('size', 1);
     for (const name of ['direct-request', 'enterprise-expansion']) {
       const run = await echoctl(['scenario', name], api, { ECHO_DATA_DIR: dataDir });
       expect(run.stdout, run.stderr).toContain(`PASS ${name}`);
@@ -275,7 +279,9 @@ describe.each(variants.filter((v) => v.enabled))('npm start, $name', ({ postgres
     );
     expect(banner).toContain(`  dashboard    ${api}/\n`);
     expect(banner).toContain(`  API          ${api}\n`);
-    expect(banner).toContain(`  AWS          ${endpoint}  (EventBridge PutEvents and the RDS Data API`);
+    expect(banner).toContain(
+      `  AWS          ${endpoint}  (EventBridge, the RDS Data API and CloudWatch Logs: aws`,
+    );
     expect(banner).toContain(`  human token  ${join(dataDir, 'human-token')}  (`);
     const tries = banner
       .slice(banner.indexOf('try:\n') + 5)
