@@ -106,6 +106,33 @@ describe.runIf(hasServices)('deliberation and ownership', () => {
     );
     expect(requests).toHaveLength(1);
   });
+
+  it("a broadcast no role's domains touch is led by the CEO, who takes it rather than decline its own assignment", async () => {
+    const { body } = await rt.post({ to: 'all', type: 'broadcast', subject: 'All hands on Monday' });
+    const id = body.message.id;
+    const told = await eventually(
+      async () =>
+        (await rt.get(`/messages?to=human&type=notification&limit=50`)).body.messages.find(
+          (m: Json) => m.content.broadcastId === id,
+        ),
+      20_000,
+      'the CEO to name a lead',
+    );
+    expect(told.content).toMatchObject({ lead: 'ceo', reason: expect.stringMatching(/no role's domains/) });
+    const asked = await eventually(async () =>
+      (await rt.get(`/messages?to=ceo&type=request&limit=50`)).body.messages.find(
+        (m: Json) => m.subject === 'Lead: All hands on Monday' && m.content.broadcastId === id,
+      ),
+    );
+    const answered = await eventually(async () =>
+      (await rt.get(`/messages?inReplyTo=${asked.id}`)).body.messages.find((m: Json) => m.from === 'ceo'),
+    );
+    expect(answered.type).toBe('response');
+    expect(answered.content.answer).toMatch(
+      /^As Chief Executive Officer: I lead "Lead: All hands on Monday"/,
+    );
+    expect(answered.content.answer).not.toMatch(/outside my domains/);
+  });
 });
 
 describe.runIf(hasServices)('more rounds of discussion', () => {

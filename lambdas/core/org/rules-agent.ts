@@ -59,6 +59,16 @@ export function answerFreeText(role: Role, subject: string, content: JsonObject)
       ...(plan.candidates.length ? { candidates: plan.candidates } : {}),
       tools,
     };
+  // Named the lead of a broadcast nobody joined (the CEO, when no role's domains touch it): it is
+  // this role's now, whatever its domains; declining would leave it with nobody.
+  if (typeof content.assignedBy === 'string')
+    return {
+      role,
+      title: def.title,
+      answer: `${as}: I lead ${quoted}, assigned by ${content.assignedBy}${typeof content.reason === 'string' ? ` (${content.reason})` : ''}. It asks for none of my tools as it stands; to act on it, send me one of them as the subject: ${own.join(', ')}.`,
+      lead: true,
+      tools,
+    };
   const owner = closestRoles(text, [role])[0];
   return {
     role,
