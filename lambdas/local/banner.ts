@@ -3,6 +3,7 @@
  * database, the human token) and three commands to try, ready to paste.
  */
 import { resolve } from 'node:path';
+import type { LlmConfig } from '../adapters/llm/open.ts';
 
 export interface BannerFacts {
   apiUrl: string;
@@ -12,6 +13,26 @@ export interface BannerFacts {
   dataDir: string;
   /** True when the token comes from ECHO_HUMAN_TOKEN rather than the file. */
   tokenFromEnv: boolean;
+  llm: LlmConfig;
+}
+
+/**
+ * Which mind the agents have. Without ECHO_LLM_MODEL each role asks for its own model, a Bedrock
+ * model id, which an OpenAI-compatible server or Ollama does not serve: said here, not met on the
+ * first call.
+ */
+export function modelLine(llm: LlmConfig): string {
+  switch (llm.provider) {
+    case 'rules':
+      return 'rules engine (no model: ECHO_LLM_PROVIDER chooses one)';
+    case 'bedrock':
+      return `bedrock in ${llm.region}, ${llm.model ?? "each role's own model"}`;
+    default:
+      return `${llm.provider} at ${llm.baseUrl}, ${
+        llm.model ??
+        "each role's own model, a Bedrock model id it may not serve: set ECHO_LLM_MODEL to one it does"
+      }`;
+  }
 }
 
 /** The address echoctl assumes: anything else must be told (ECHO_API_URL). */
@@ -28,6 +49,7 @@ export function startBanner(f: BannerFacts): string {
     `  API          ${f.apiUrl}`,
     `  AWS          ${f.awsUrl}  (EventBridge, the RDS Data API and CloudWatch Logs: aws --endpoint-url ${f.awsUrl} ...)`,
     `  database     ${f.database}`,
+    `  model        ${modelLine(f.llm)}`,
     `  human token  ${token}`,
     'try:',
     `  ${echoctl} agents cto`,

@@ -32,6 +32,7 @@ process.stderr.write(
         : runtime.sql.driver,
     dataDir: config.dataDir,
     tokenFromEnv: config.humanToken !== undefined,
+    llm: config.llm,
   }),
 );
 

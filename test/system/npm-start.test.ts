@@ -283,6 +283,7 @@ describe.each(variants.filter((v) => v.enabled))('npm start, $name', ({ postgres
       `  AWS          ${endpoint}  (EventBridge, the RDS Data API and CloudWatch Logs: aws`,
     );
     expect(banner).toContain(`  human token  ${join(dataDir, 'human-token')}  (`);
+    expect(banner).toContain('  model        rules engine (no model: ECHO_LLM_PROVIDER chooses one)\n');
     const tries = banner
       .slice(banner.indexOf('try:\n') + 5)
       .split('\n')

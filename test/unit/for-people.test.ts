@@ -8,6 +8,7 @@ import { ValidationError } from '../../lambdas/core/errors.ts';
 import { parseIdRef, shortId } from '../../lambdas/core/ids.ts';
 import type { PostMessageCommand } from '../../lambdas/core/messages.ts';
 import { summarizeContent } from '../../lambdas/core/thread.ts';
+import { modelLine } from '../../lambdas/local/banner.ts';
 
 const ID = '01a249c9-1f2e-7abc-8def-0123456789ab';
 
@@ -124,5 +125,20 @@ describe('what a delivery came to', () => {
       fields: { join: false },
     });
     expect(deliveryOutcome(request, [])).toMatchObject({ level: 'info', outcome: 'no_reply' });
+  });
+});
+
+describe("the start banner's model line", () => {
+  it('says which mind the agents have, and warns when an OpenAI or Ollama server would be asked for Bedrock ids', () => {
+    expect(modelLine({ provider: 'rules' })).toBe('rules engine (no model: ECHO_LLM_PROVIDER chooses one)');
+    expect(modelLine({ provider: 'openai', baseUrl: 'http://127.0.0.1:8080/v1', model: 'gpt-4o-mini' })).toBe(
+      'openai at http://127.0.0.1:8080/v1, gpt-4o-mini',
+    );
+    expect(modelLine({ provider: 'ollama', baseUrl: 'http://127.0.0.1:11434' })).toMatch(
+      /^ollama at http:\/\/127\.0\.0\.1:11434, each role's own model, a Bedrock model id .*set ECHO_LLM_MODEL/,
+    );
+    expect(modelLine({ provider: 'bedrock', region: 'us-east-1' })).toBe(
+      "bedrock in us-east-1, each role's own model",
+    );
   });
 });
