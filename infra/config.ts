@@ -74,7 +74,7 @@ export function agentConcurrencyBudget(minCapacity: number, maxCapacity: number)
   return Math.floor(auroraMaxConnections(minCapacity, maxCapacity) * AGENT_CONNECTION_SHARE);
 }
 
-class ContextError extends Error {
+export class ContextError extends Error {
   constructor(key: string, problem: string) {
     super(`context ${key}: ${problem}`);
     this.name = 'ContextError';

@@ -193,4 +193,20 @@ describe.runIf(requireService('DATABASE_URL'))('the bundled migrate handler, thr
       await db.drop();
     }
   });
+
+  it('a bad -c value stops the synthesis in one line naming it, not with a stack trace', async () => {
+    const failed = await run(
+      join(root, 'node_modules/.bin/cdk'),
+      ['synth', '-c', 'agentConcurrency=bogus', '-q', '--no-notices', '-o', join(out, 'bad')],
+      { cwd: root, env: offlineEnv(), timeout: 120_000 },
+    ).then(
+      () => undefined,
+      (e: { code?: number; stderr?: string }) => e,
+    );
+    expect(failed?.code).not.toBe(0);
+    expect(failed?.stderr).toContain(
+      'echo: cannot synthesize: context agentConcurrency: must be a whole number from 1 to 1000, or none, got "bogus"',
+    );
+    expect(failed?.stderr).not.toMatch(/^\s+at /m);
+  }, 180_000);
 });
