@@ -67,14 +67,9 @@ describe.runIf(hasServices)('deliberation and ownership', () => {
     expect(d.status).toBe('approved');
   });
 
-  it('a broadcast nobody joins goes to the CEO, who names a lead, says so, and the lead answers', async () => {
-    const { body } = await rt.post({
-      to: 'all',
-      type: 'broadcast',
-      subject: 'Quarterly fire drill moves to the parking lot',
-    });
-    const id = body.message.id;
-    const told = await eventually(
+  /** The CEO's notice naming the lead of broadcast `id`, which nobody joined. */
+  const leadNamed = (id: string) =>
+    eventually(
       async () =>
         (await rt.get(`/messages?to=human&type=notification&limit=50`)).body.messages.find(
           (m: Json) => m.content.broadcastId === id,
@@ -82,6 +77,15 @@ describe.runIf(hasServices)('deliberation and ownership', () => {
       20_000,
       'the CEO to name a lead',
     );
+
+  it('a broadcast nobody joins goes to the CEO, who names a lead, says so, and the lead answers', async () => {
+    const { body } = await rt.post({
+      to: 'all',
+      type: 'broadcast',
+      subject: 'Quarterly fire drill moves to the parking lot',
+    });
+    const id = body.message.id;
+    const told = await leadNamed(id);
     expect(told).toMatchObject({
       from: 'ceo',
       subject: 'Lead assigned: Quarterly fire drill moves to the parking lot',
@@ -110,14 +114,7 @@ describe.runIf(hasServices)('deliberation and ownership', () => {
   it("a broadcast no role's domains touch is led by the CEO, who takes it rather than decline its own assignment", async () => {
     const { body } = await rt.post({ to: 'all', type: 'broadcast', subject: 'All hands on Monday' });
     const id = body.message.id;
-    const told = await eventually(
-      async () =>
-        (await rt.get(`/messages?to=human&type=notification&limit=50`)).body.messages.find(
-          (m: Json) => m.content.broadcastId === id,
-        ),
-      20_000,
-      'the CEO to name a lead',
-    );
+    const told = await leadNamed(id);
     expect(told.content).toMatchObject({ lead: 'ceo', reason: expect.stringMatching(/no role's domains/) });
     const asked = await eventually(async () =>
       (await rt.get(`/messages?to=ceo&type=request&limit=50`)).body.messages.find(
