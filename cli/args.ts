@@ -24,8 +24,7 @@ export const print = (value: unknown): void =>
   void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 
 /**
- * The short form of an id shown in listings: its last 8 characters, the random tail of a UUIDv7
- * (its first characters are the same for everything made in the same minute). Any unique prefix or
+ * The short form of an id shown in listings (core/ids.ts: its random tail). Any unique prefix or
  * suffix of 6 or more characters is taken back wherever an id is.
  */
-export const short = (id: string): string => id.slice(-8);
+export { shortId as short } from '../lambdas/core/ids.ts';
