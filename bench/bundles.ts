@@ -81,19 +81,6 @@ export function groupOf(source: string): string {
     ['tslib', 'fast-xml-parser', 'strnum', 'bowser', 'uuid'].includes(pkg)
   )
     return 'AWS SDK v3 (EventBridge, RDS Data, Bedrock Runtime clients)';
-  if (
-    [
-      '@aws-lambda-powertools/tracer',
-      'aws-xray-sdk-core',
-      'cls-hooked',
-      'semver',
-      'async-hook-jl',
-      'emitter-listener',
-      'shimmer',
-      'stack-chain',
-    ].includes(pkg)
-  )
-    return 'X-Ray: Powertools Tracer and aws-xray-sdk-core';
   if (pkg.startsWith('@aws-lambda-powertools/')) return 'Powertools Logger, Metrics and commons';
   if (pkg === 'zod') return 'zod';
   return pkg;

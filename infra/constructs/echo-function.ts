@@ -138,7 +138,7 @@ export class EchoFunction extends Construct {
       logGroup: this.logGroup,
       // The handlers write JSON lines already; Lambda's own lines (START, REPORT) become JSON too.
       loggingFormat: lambda.LoggingFormat.JSON,
-      // X-Ray: the Powertools Tracer in lambdaEntry traces each invocation and its AWS SDK calls.
+      // X-Ray: lambdaEntry traces each invocation and its AWS SDK and model calls (lambdas/adapters/xray.ts).
       tracing: lambda.Tracing.ACTIVE,
       ...(props.placement
         ? {

@@ -78,7 +78,7 @@ export class Network extends Construct {
     endpoint('SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER);
     // The agents' model calls.
     if (props.bedrock) endpoint('BedrockRuntime', ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME);
-    // The traces of the Powertools Tracer (active tracing on every function).
+    // The traces of every function (active tracing; the subsegments of lambdas/adapters/xray.ts).
     endpoint('XRay', ec2.InterfaceVpcEndpointAwsService.XRAY);
   }
 

@@ -2,7 +2,6 @@
  * The dependencies of a Lambda, built once per container from the environment (parseConfig): the
  * SQL driver of the configuration (RDS Data API in AWS), EventBridge, Redis and the agents' mind.
  */
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import { createEventBridgePublisher } from '../adapters/bus/eventbridge.publisher.ts';
 import { type Config, parseConfig } from '../adapters/config.ts';
 import { uuidv7 } from '../adapters/ids.ts';
@@ -19,6 +18,7 @@ import { createRespPublisher } from '../adapters/realtime/resp.publisher.ts';
 import { openServerSql } from '../adapters/sql/open-server.ts';
 import { createSqlStore } from '../adapters/sql/store.ts';
 import { traceAwsClients } from '../adapters/tracing.ts';
+import { createXrayTracer, lambdaTraceHeader } from '../adapters/xray.ts';
 import type { AgentDeps } from '../core/agent.ts';
 import { ConfigError } from '../core/errors.ts';
 import { METRICS_NAMESPACE, serviceName } from '../core/metrics.ts';
@@ -66,13 +66,16 @@ export function buildMind(config: Config, logger: Logger, tracing: MindTracing):
 
 export type LambdaDeps = AgentDeps & { flushMetrics(): void };
 
-/** Powertools Tracer: active only inside Lambda with active tracing (POWERTOOLS_SERVICE_NAME names it). */
-const tracer = new Tracer();
+/** X-Ray: active only for a sampled invocation in Lambda with active tracing (lambdas/adapters/xray.ts). */
+const tracer = createXrayTracer({
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'echo',
+  traceHeader: lambdaTraceHeader,
+});
 
 export async function buildDeps(config: Config): Promise<LambdaDeps> {
   if (!config.redisUrl)
     throw new ConfigError('REDIS_URL', 'is required outside the local runtime (the real-time channel)');
-  traceAwsClients((client) => tracer.captureAWSv3Client(client as never) as typeof client);
+  traceAwsClients((client) => tracer.captureClient(client));
   const sql = await openServerSql(config.database);
   const logger = createPowertoolsLogger({ serviceName: serviceName(config.stage), level: config.logLevel });
   const metrics = createPowertoolsMetrics({
@@ -121,31 +124,24 @@ export function lambdaDeps(): Promise<LambdaDeps> {
 /**
  * A Lambda entry: the invocation in an X-Ray subsegment (cold start and service annotated, an error
  * recorded), then the invocation's metrics flushed (EMF), whatever happened. It returns once the
- * clearing of the outbox rows it published has finished: Lambda freezes what is still running when a
- * handler returns, and a row left behind would be published again by the sweeper.
+ * clearing of the outbox rows it published has finished (Lambda freezes what is still running when a
+ * handler returns, and a row left behind would be published again by the sweeper), and once the
+ * trace's documents have left.
  */
 export function lambdaEntry<E, R>(fn: (event: E) => Promise<R>): (event: E) => Promise<R> {
   return async (event) => {
-    const segment = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
-    const subsegment = segment?.addNewSubsegment('## handler');
-    if (subsegment) {
-      tracer.setSegment(subsegment);
-      tracer.annotateColdStart();
-      tracer.addServiceNameAnnotation();
-    }
     try {
-      return await fn(event);
-    } catch (error) {
-      if (subsegment) tracer.addErrorAsMetadata(error as Error);
-      throw error;
+      return await tracer.invocation(async () => {
+        try {
+          return await fn(event);
+        } finally {
+          const deps = await cached?.catch(() => undefined);
+          if (deps) await fanOutSettled(deps);
+        }
+      });
     } finally {
-      if (subsegment && segment) {
-        subsegment.close();
-        tracer.setSegment(segment);
-      }
-      const deps = await cached?.catch(() => undefined);
-      if (deps) await fanOutSettled(deps);
-      deps?.flushMetrics();
+      (await cached?.catch(() => undefined))?.flushMetrics();
+      await tracer.flush();
     }
   };
 }

@@ -6,7 +6,9 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +24,7 @@ import { startLocalAwsEndpoint } from '../../lambdas/local/aws/server.ts';
 import { LocalEventBus } from '../../lambdas/local/eventbridge/bus.ts';
 import { eventBridgeRoute } from '../../lambdas/local/eventbridge/route.ts';
 import { root } from '../support/cli.ts';
+import { eventually } from '../support/eventually.ts';
 import { createTestDatabase, redisUrl, requireService } from '../support/services.ts';
 
 const run = promisify(execFile);
@@ -61,7 +64,7 @@ describe('what a Lambda bundle carries', () => {
     localstack = (await bundle('lambdas/handlers/agents/cto.ts', 'node-postgres')).inputs;
   }, 180_000);
 
-  it("no PGlite, no ioredis, no default credential chain, none of zod's locales but English", () => {
+  it("no PGlite, no ioredis, no default credential chain, no X-Ray SDK, none of zod's locales but English", () => {
     for (const inputs of [aws, localstack]) {
       expect(has(inputs, /@electric-sql\/pglite/)).toBe(false);
       expect(has(inputs, /node_modules\/ioredis\//)).toBe(false);
@@ -72,6 +75,9 @@ describe('what a Lambda bundle carries', () => {
       // The STS, SSO and sign-in clients of the credential chain; SSO OIDC stays (the Bedrock client's token provider).
       expect(has(inputs, /@aws-sdk\/nested-clients\/dist-es\/submodules\/(sts|sso|signin)\//)).toBe(false);
       expect(inputs.filter((i) => /zod\/v4\/locales\/(?!en\.js|index\.js)/.test(i))).toEqual([]);
+      // X-Ray is the project's own (lambdas/adapters/xray.ts), not the X-Ray SDK nor Powertools Tracer.
+      expect(has(inputs, /aws-xray-sdk|@aws-lambda-powertools\/tracer|cls-hooked/)).toBe(false);
+      expect(has(inputs, /lambdas\/adapters\/xray\.ts$/)).toBe(true);
       // What takes their place.
       expect(has(inputs, /lambdas\/adapters\/aws-credentials\.lambda\.ts$/)).toBe(true);
       expect(has(inputs, /lambdas\/adapters\/realtime\/resp\.publisher\.ts$/)).toBe(true);
@@ -170,6 +176,40 @@ describe.runIf(requireService('DATABASE_URL') && requireService('REDIS_URL'))(
       expect(published).toEqual([
         expect.objectContaining({ source: 'echo', 'detail-type': 'DecisionCreated' }),
       ]);
+    });
+
+    it('with active tracing: the invocation and its Data API calls reach the X-Ray daemon as subsegments', async () => {
+      const daemon = createSocket('udp4');
+      const docs: Record<string, any>[] = [];
+      daemon.on('message', (d) => docs.push(JSON.parse(d.toString('utf8').split('\n')[1]!)));
+      await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
+      try {
+        const traceRoot = '1-6752f1a0-0123456789abcdef01234567';
+        await invoke({
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          _X_AMZN_TRACE_ID: `Root=${traceRoot};Parent=53995c3f42cd8ad8;Sampled=1`,
+          AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${(daemon.address() as AddressInfo).port}`,
+        });
+        // the handler returns once its documents have left; they arrive on loopback at once
+        const handler = await eventually(() => docs.find((d) => d.name === '## handler'));
+        expect(handler).toMatchObject({ trace_id: traceRoot, parent_id: '53995c3f42cd8ad8' });
+        expect(handler.annotations).toMatchObject({ ColdStart: true, Service: 'echo-test' });
+        const calls = docs.filter((d) => d.name === 'RDS Data');
+        expect(calls.length).toBeGreaterThan(0);
+        for (const call of calls)
+          expect(call).toMatchObject({
+            trace_id: traceRoot,
+            parent_id: handler.id,
+            namespace: 'aws',
+            aws: {
+              operation: expect.stringMatching(/^(ExecuteStatement|BeginTransaction|CommitTransaction)$/),
+            },
+            http: { response: { status: 200 } },
+          });
+      } finally {
+        daemon.close();
+      }
     });
 
     it('refuses DATABASE_URL: the AWS bundle carries the Data API driver only', async () => {

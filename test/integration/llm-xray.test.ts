@@ -1,9 +1,10 @@
 /**
- * In AWS each model call is an X-Ray subsegment: Powertools Tracer and the X-Ray SDK in their Lambda
- * mode (the environment a Lambda function with active tracing has: its execution environment, the
- * trace header, the daemon's address), the invocation's `## handler` subsegment as lambdaEntry makes
- * it, and a UDP socket standing in for the X-Ray daemon, which receives the subsegment documents
- * the SDK streams, as the daemon does.
+ * In AWS each model call is an X-Ray subsegment (lambdas/adapters/xray.ts) in the environment a
+ * Lambda function with active tracing has (the trace header, the daemon's address), under the
+ * invocation's `## handler` subsegment as lambdaEntry makes it, with a UDP socket standing in for the
+ * X-Ray daemon, which receives the subsegment documents as the daemon does. The assertions on the
+ * documents are those this test made of the X-Ray SDK's (through Powertools Tracer) before the
+ * project's own tracer replaced it: the same documents reach X-Ray.
  */
 import { randomUUID } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
@@ -16,6 +17,7 @@ import { migrate } from '../../lambdas/adapters/sql/migrate.ts';
 import { openSql } from '../../lambdas/adapters/sql/open.ts';
 import type { SqlClient } from '../../lambdas/adapters/sql/port.ts';
 import { createSqlStore } from '../../lambdas/adapters/sql/store.ts';
+import { createXrayTracer } from '../../lambdas/adapters/xray.ts';
 import { eventually } from '../support/eventually.ts';
 import { type ScriptedLlmServer, startScriptedLlmServer } from '../support/scripted-llm-servers.ts';
 import { createTestDatabase, requireService } from '../support/services.ts';
@@ -23,7 +25,7 @@ import { createTestDatabase, requireService } from '../support/services.ts';
 const hasPostgres = requireService('DATABASE_URL');
 const TRACE_ROOT = '1-5759e988-bd862e3fe1be46a994272793';
 
-describe.runIf(hasPostgres)('each model call is an X-Ray subsegment (Powertools Tracer, Lambda mode)', () => {
+describe.runIf(hasPostgres)('each model call is an X-Ray subsegment', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let sql: SqlClient;
   let server: ScriptedLlmServer;
@@ -44,12 +46,8 @@ describe.runIf(hasPostgres)('each model call is an X-Ray subsegment (Powertools 
     await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
     // what Lambda sets for a function with active tracing (this file runs in a process of its own)
     Object.assign(process.env, {
-      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
-      LAMBDA_TASK_ROOT: '/var/task',
       _X_AMZN_TRACE_ID: `Root=${TRACE_ROOT};Parent=53995c3f42cd8ad8;Sampled=1`,
       AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${(daemon.address() as AddressInfo).port}`,
-      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-      AWS_XRAY_LOG_LEVEL: 'silent',
     });
   });
   afterAll(async () => {
@@ -60,14 +58,7 @@ describe.runIf(hasPostgres)('each model call is an X-Ray subsegment (Powertools 
   });
 
   it('sends a subsegment "chat <model>" under the handler with the gen_ai annotations, an error on a fallback', async () => {
-    const { Tracer } = await import('@aws-lambda-powertools/tracer');
-    const tracer = new Tracer({ serviceName: 'echo-test' });
-    expect(tracer.isTracingEnabled()).toBe(true);
-    // as lambdaEntry does: the invocation in a `## handler` subsegment of the facade segment
-    const facade = tracer.getSegment()!;
-    const handler = facade.addNewSubsegment('## handler');
-    tracer.setSegment(handler);
-
+    const tracer = createXrayTracer({ serviceName: 'echo-test' });
     const logger = createJsonLogger({ service: 'test', level: 'silent' });
     const llm = createTracedLlm(
       openLlm(
@@ -98,10 +89,11 @@ describe.runIf(hasPostgres)('each model call is an X-Ray subsegment (Powertools 
       { kind: 'answer', text: 'Yes.', inputTokens: 120, outputTokens: 30 },
       { kind: 'error', status: 400 },
     );
-    await llm.chat(request, { purpose: { role: 'cto', purpose: 'answer', messageId } });
-    await llm.chat(request, { purpose: { role: 'cto', purpose: 'vote', messageId } });
-    handler.close();
-    tracer.setSegment(facade);
+    // as lambdaEntry does: the invocation in a `## handler` subsegment of the function's segment
+    await tracer.invocation(async () => {
+      await llm.chat(request, { purpose: { role: 'cto', purpose: 'answer', messageId } });
+      await llm.chat(request, { purpose: { role: 'cto', purpose: 'vote', messageId } });
+    });
 
     const calls = await eventually(
       () => {
@@ -115,6 +107,7 @@ describe.runIf(hasPostgres)('each model call is an X-Ray subsegment (Powertools 
     const [ok, fellBack] = calls.sort((a, b) => a.start_time - b.start_time) as [any, any];
     for (const doc of [ok, fellBack]) {
       expect(doc).toMatchObject({ type: 'subsegment', trace_id: TRACE_ROOT, parent_id: handlerDoc.id });
+      expect(handlerDoc.parent_id).toBe('53995c3f42cd8ad8');
       expect(doc.end_time).toBeGreaterThanOrEqual(doc.start_time);
     }
     expect(ok.annotations).toEqual({

@@ -6,7 +6,7 @@
  *   and the cost from the price table) in a statement of its own through the store, never inside the
  *   caller's transaction: a call that happened cost money even if the delivery's effects are discarded;
  * - logs one line with the OpenTelemetry GenAI semantic-convention attribute names (`gen_ai.*`);
- * - in AWS, when a tracer is given (Powertools Tracer, active X-Ray tracing), records the call as an
+ * - in AWS, when a tracer is given (active X-Ray tracing, lambdas/adapters/xray.ts), records the call as an
  *   X-Ray subsegment `chat <model>` with those attributes as annotations and metadata.
  * A trace that cannot be written is logged, and the call goes on: tracing never fails a call.
  *
@@ -29,6 +29,7 @@ import {
   type LlmTraceMode,
 } from '../../core/traces.ts';
 import { ACTIVE_SQL_TRANSACTION } from '../sql/port.ts';
+import type { XrayTracer } from '../xray.ts';
 import type { LlmEvent } from './resilient.llm.ts';
 
 /** One call's span (an X-Ray subsegment in AWS). */
@@ -312,42 +313,11 @@ export function createTracedLlm(llm: Llm, options: TracedLlmOptions): Llm {
   };
 }
 
-/** What `xrayLlmTracer` needs of Powertools Tracer (structurally: `Tracer` has it). */
-export interface XrayTracerLike {
-  isTracingEnabled(): boolean;
-  getSegment(): XraySegmentLike | undefined;
-}
-interface XraySegmentLike {
-  addNewSubsegment(name: string): XraySubsegmentLike;
-}
-interface XraySubsegmentLike {
-  addAnnotation(key: string, value: string | number | boolean): void;
-  addMetadata(key: string, value: unknown, namespace?: string): void;
-  addError(error: Error): void;
-  close(): void;
-}
-
-/** X-Ray subsegment names: letters, digits, spaces and `_ . : / % & # = + \ - @`, at most 200. */
-const subsegmentName = (name: string) => name.replace(/[^\p{L}\p{N}\s_.:/%&#=+\\\-@]/gu, '_').slice(0, 200);
-
 /**
- * Each call an X-Ray subsegment of the invocation's segment (Powertools Tracer in Lambda with
- * active tracing); nothing when tracing is off. The subsegment is not made the current segment,
- * so calls made at the same time do not nest in one another.
+ * Each call an X-Ray subsegment of the invocation's (lambdas/adapters/xray.ts); nothing when the
+ * invocation is not traced. The subsegment is never the parent of another, so calls made at the same
+ * time do not nest in one another.
  */
-export function xrayLlmTracer(tracer: XrayTracerLike): LlmCallTracer {
-  return {
-    start(name) {
-      if (!tracer.isTracingEnabled()) return undefined;
-      const parent = tracer.getSegment();
-      if (!parent) return undefined;
-      const sub = parent.addNewSubsegment(subsegmentName(name));
-      return {
-        annotate: (key, value) => sub.addAnnotation(key, value),
-        metadata: (namespace, key, value) => sub.addMetadata(key, value, namespace),
-        error: (error) => sub.addError(error),
-        close: () => sub.close(),
-      };
-    },
-  };
+export function xrayLlmTracer(tracer: Pick<XrayTracer, 'span'>): LlmCallTracer {
+  return { start: (name) => tracer.span(name) };
 }
