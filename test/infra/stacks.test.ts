@@ -92,7 +92,7 @@ describe('functions', () => {
     }
   });
 
-  it("every function of the system is traced by X-Ray (the Powertools Tracer's segments)", () => {
+  it('every function of the system is traced by X-Ray (active tracing; lambdas/adapters/xray.ts sends the subsegments)', () => {
     for (const [name, [, fn]] of byName) {
       if (name.endsWith('-migrate-provider')) continue;
       expect(fn.Properties.TracingConfig, name).toEqual({ Mode: 'Active' });

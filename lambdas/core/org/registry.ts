@@ -122,7 +122,7 @@ const CLOUDS = [
   'lambda',
 ] as const;
 
-type Entry = Omit<RoleDefinition, 'role' | 'tools'> & { tools: ToolDefinition[] };
+type Entry = Omit<RoleDefinition, 'role' | 'tools'> & { tools: () => ToolDefinition[] };
 
 const entries: Record<Role, Entry> = {
   ceo: {
@@ -879,11 +879,20 @@ const entries: Record<Role, Entry> = {
   },
 };
 
+/**
+ * A role's tools (their zod schemas) are built the first time they are asked for: an agent's Lambda
+ * builds its own role's, not the eight others' (a tenth of its cold start was building them all).
+ */
 export const REGISTRY: Readonly<Record<Role, RoleDefinition>> = Object.fromEntries(
-  Object.entries(entries).map(([role, e]) => [
-    role,
-    { ...e, role: role as Role, tools: [...e.tools, ...commonTools()] },
-  ]),
+  Object.entries(entries).map(([role, { tools, ...e }]) => {
+    let built: readonly ToolDefinition[] | undefined;
+    const definition = { ...e, role: role as Role } as RoleDefinition;
+    Object.defineProperty(definition, 'tools', {
+      enumerable: true,
+      get: () => (built ??= Object.freeze([...tools(), ...commonTools()])),
+    });
+    return [role, definition];
+  }),
 ) as unknown as Record<Role, RoleDefinition>;
 
 export function roleDefinition(role: Role): RoleDefinition {

@@ -14,7 +14,7 @@ import {
 } from './kit.ts';
 import type { ToolDefinition } from './types.ts';
 
-export const ceoTools: ToolDefinition[] = [
+export const ceoTools = (): ToolDefinition[] => [
   decisionTool(
     'approve_strategic_initiative',
     'Approve a strategic initiative within the CEO authority',

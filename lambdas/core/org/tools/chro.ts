@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { allocationTool, Category, decisionTool, escalationTool, Ratio, replyTool, Title } from './kit.ts';
 import type { ToolDefinition } from './types.ts';
 
-export const chroTools: ToolDefinition[] = [
+export const chroTools = (): ToolDefinition[] => [
   decisionTool(
     'approve_hiring_request',
     'Approve a hire: position, headcount and budget',

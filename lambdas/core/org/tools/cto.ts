@@ -13,7 +13,7 @@ import {
 } from './kit.ts';
 import type { ToolDefinition } from './types.ts';
 
-export const ctoTools: ToolDefinition[] = [
+export const ctoTools = (): ToolDefinition[] => [
   decisionTool('approve_technical_proposal', 'Approve a technical proposal', 'technology choice', {
     title: Title,
   }),

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { allocationTool, decisionTool, escalationTool, Ratio, replyTool, score, Title } from './kit.ts';
 import type { ToolDefinition } from './types.ts';
 
-export const operationsHeadTools: ToolDefinition[] = [
+export const operationsHeadTools = (): ToolDefinition[] => [
   decisionTool(
     'approve_vendor_contract',
     'Approve a vendor contract',

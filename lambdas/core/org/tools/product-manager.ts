@@ -5,7 +5,7 @@ import type { ToolDefinition } from './types.ts';
 
 const Priority = z.enum(['low', 'medium', 'high', 'critical']).default('medium');
 
-export const productManagerTools: ToolDefinition[] = [
+export const productManagerTools = (): ToolDefinition[] => [
   replyTool(
     'prioritize_feature',
     'Score a feature with RICE (reach × impact × confidence ÷ effort)',

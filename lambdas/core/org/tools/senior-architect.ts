@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { decisionTool, escalationTool, interviewTool, replyTool, review, score, Title } from './kit.ts';
 import type { ToolDefinition } from './types.ts';
 
-export const seniorArchitectTools: ToolDefinition[] = [
+export const seniorArchitectTools = (): ToolDefinition[] => [
   decisionTool('design_system_architecture', 'Settle the architecture of a system', 'technical design', {
     title: Title,
     style: z.enum(['monolith', 'modular monolith', 'services', 'event-driven']).default('event-driven'),

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { decisionTool, escalationTool, replyTool, review, Title } from './kit.ts';
 import type { ToolDefinition } from './types.ts';
 
-export const seniorDeveloperTools: ToolDefinition[] = [
+export const seniorDeveloperTools = (): ToolDefinition[] => [
   replyTool(
     'implement_feature',
     'Plan the implementation of a feature: tasks and an estimate from its size',

@@ -28,7 +28,7 @@ const ReleaseInput = z
   })
   .loose();
 
-export const testLeadTools: ToolDefinition[] = [
+export const testLeadTools = (): ToolDefinition[] => [
   replyTool(
     'design_test_strategy',
     'A test strategy from the risk of the change',

@@ -17,7 +17,7 @@ function contrast(a: string, b: string): number {
 }
 const Colour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #1a2b3c');
 
-export const uiuxEngineerTools: ToolDefinition[] = [
+export const uiuxEngineerTools = (): ToolDefinition[] => [
   decisionTool('design_user_interface', 'Settle the design of a screen or flow', 'ui', {
     title: Title,
     platform: z.enum(['web', 'mobile', 'desktop']).default('web'),
