@@ -4,7 +4,9 @@
  * (infra/bundling.ts: BUNDLING and lambdaBundling('rds-data'), the same values EchoFunction gives
  * CDK's NodejsFunction) into a temporary directory; its load time is the time `await import()` of the
  * bundle takes in a fresh `node` process (median of several), with NODE_OPTIONS=--enable-source-maps
- * as the deployed functions have. The baseline: an empty ES module, loaded the same way.
+ * as the deployed functions have. The baseline: an empty ES module, loaded the same way. The floor:
+ * the AWS SDK clients the Lambdas use and nothing else (bench/sdk-floor.ts), bundled and loaded the
+ * same way: what an agent cannot go below while it calls AWS through the SDK.
  *
  * Then what an agent's bytes and milliseconds go to: its bytes by package from esbuild's metafile,
  * and its load time from V8's CPU profile of the same import (`--cpu-prof`), each sample's function
@@ -62,6 +64,8 @@ export interface BundlesRun {
   runs: number;
   entries: BundleFigure[];
   baseline: { loadMs: number; loadCpuMs: number; loadMsRuns: number[]; what: string };
+  /** The AWS SDK clients alone (bench/sdk-floor.ts), bundled and loaded as the handlers are. */
+  floor: BundleFigure & { what: string };
   breakdown: Breakdown | null;
   goal: { agentBytesAtMost: number; agentLoadMsAtMost: number };
   /** Every agent within both; null when no agent was measured. */
@@ -138,45 +142,45 @@ export async function measureBundles(options: { runs: number; only?: string[] })
   try {
     const entries = handlerEntries().filter((e) => !options.only || options.only.includes(e.name));
     progress(`bundles: bundling ${entries.length} handlers with esbuild`);
-    const built = await Promise.all(
-      entries.map(async (e) => {
-        const outfile = join(dir, e.name, 'index.mjs');
-        mkdirSync(join(dir, e.name), { recursive: true });
-        const result = await build({
-          absWorkingDir: ROOT,
-          entryPoints: [join(ROOT, e.entry)],
-          bundle: true,
-          outfile,
-          format: BUNDLING.format,
-          target: BUNDLING.target,
-          platform: BUNDLING.platform,
-          mainFields: [...BUNDLING.mainFields],
-          minify: BUNDLING.minify,
-          sourcemap: BUNDLING.sourceMap,
-          sourcesContent: BUNDLING.sourcesContent,
-          external: [...BUNDLING.externalModules],
-          banner: { js: BUNDLING.banner },
-          ...lambdaBundling('rds-data'),
-          metafile: true,
-          logLevel: 'silent',
-        });
-        const code = readFileSync(outfile);
-        return {
-          ...e,
-          outfile,
-          metafile: result.metafile,
-          bytes: code.length,
-          gzipBytes: gzipSync(code).length,
-          sourceMapBytes: statSync(`${outfile}.map`).size,
-        };
-      }),
-    );
+    const bundleOne = async (e: { name: string; entry: string }) => {
+      const outfile = join(dir, e.name, 'index.mjs');
+      mkdirSync(join(dir, e.name), { recursive: true });
+      const result = await build({
+        absWorkingDir: ROOT,
+        entryPoints: [join(ROOT, e.entry)],
+        bundle: true,
+        outfile,
+        format: BUNDLING.format,
+        target: BUNDLING.target,
+        platform: BUNDLING.platform,
+        mainFields: [...BUNDLING.mainFields],
+        minify: BUNDLING.minify,
+        sourcemap: BUNDLING.sourceMap,
+        sourcesContent: BUNDLING.sourcesContent,
+        external: [...BUNDLING.externalModules],
+        banner: { js: BUNDLING.banner },
+        ...lambdaBundling('rds-data'),
+        metafile: true,
+        logLevel: 'silent',
+      });
+      const code = readFileSync(outfile);
+      return {
+        ...e,
+        outfile,
+        metafile: result.metafile,
+        bytes: code.length,
+        gzipBytes: gzipSync(code).length,
+        sourceMapBytes: statSync(`${outfile}.map`).size,
+      };
+    };
+    const built = await Promise.all(entries.map(bundleOne));
+    const floor = await bundleOne({ name: 'aws-sdk-floor', entry: SDK_FLOOR_ENTRY });
     const empty = join(dir, 'empty', 'index.mjs');
     mkdirSync(join(dir, 'empty'));
     writeFileSync(empty, 'export const handler = async () => undefined;\n');
 
     // Round robin over the bundles, so that a busy moment on the machine spreads over all of them.
-    const times = new Map<string, Load[]>(built.map((b) => [b.outfile, []]));
+    const times = new Map<string, Load[]>([...built, floor].map((b) => [b.outfile, []]));
     times.set(empty, []);
     for (let r = 0; r < options.runs; r++) {
       progress(`bundles: load times, round ${r + 1}/${options.runs}`);
@@ -192,24 +196,16 @@ export async function measureBundles(options: { runs: number; only?: string[] })
         "infra/bundling.ts, as EchoFunction deploys them on AWS: ESM, node22, minified, linked source maps without sources, everything bundled; lambdaBundling('rds-data'): the Data API driver only, the environment's credentials only",
       nodeOptions: '--enable-source-maps (as the deployed functions have)',
       runs: options.runs,
-      entries: built.map((b) => {
-        const runs = times.get(b.outfile)!;
-        return {
-          name: b.name,
-          entry: b.entry,
-          bytes: b.bytes,
-          gzipBytes: b.gzipBytes,
-          sourceMapBytes: b.sourceMapBytes,
-          loadMs: round(median(runs.map((r) => r.ms)), 1),
-          loadCpuMs: round(median(runs.map((r) => r.cpuMs)), 1),
-          loadMsRuns: runs.map((r) => round(r.ms, 1)),
-        };
-      }),
+      entries: built.map((b) => figureOf(b, times.get(b.outfile)!)),
       baseline: {
         loadMs: round(median(baselineRuns.map((r) => r.ms)), 2),
         loadCpuMs: round(median(baselineRuns.map((r) => r.cpuMs)), 2),
         loadMsRuns: baselineRuns.map((r) => round(r.ms, 2)),
         what: 'import() of an empty ES module in a fresh node process, the same way',
+      },
+      floor: {
+        ...figureOf(floor, times.get(floor.outfile)!),
+        what: 'the AWS SDK clients and commands the Lambdas use (bench/sdk-floor.ts) and nothing of ECHO, bundled and loaded the same way',
       },
       breakdown,
       goal: { ...BUNDLE_GOALS },
@@ -218,6 +214,25 @@ export async function measureBundles(options: { runs: number; only?: string[] })
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The deployment's bundles as the AWS SDK alone makes them: the floor of every agent. */
+const SDK_FLOOR_ENTRY = 'bench/sdk-floor.ts';
+
+function figureOf(
+  b: { name: string; entry: string; bytes: number; gzipBytes: number; sourceMapBytes: number },
+  runs: Load[],
+): BundleFigure {
+  return {
+    name: b.name,
+    entry: b.entry,
+    bytes: b.bytes,
+    gzipBytes: b.gzipBytes,
+    sourceMapBytes: b.sourceMapBytes,
+    loadMs: round(median(runs.map((r) => r.ms)), 1),
+    loadCpuMs: round(median(runs.map((r) => r.cpuMs)), 1),
+    loadMsRuns: runs.map((r) => round(r.ms, 1)),
+  };
 }
 
 function agentsMet(

@@ -212,6 +212,9 @@ export function summaryText(report: {
         `  bundles    ${agents.length} agents: ${kb(max.bytes)} (${kb(max.gzipBytes)} gzip), load ${loads[0]}..${loads.at(-1)} ms` +
           ` (empty module ${bu.baseline.loadMs} ms) (goal <= ${kb(bu.goal.agentBytesAtMost)}, <= ${bu.goal.agentLoadMsAtMost} ms) ${verdict(bu.met)}`,
       );
+      out.push(
+        `             floor: the AWS SDK clients alone (bench/sdk-floor.ts) ${kb(bu.floor.bytes)}, load ${bu.floor.loadMs} ms`,
+      );
       if (bu.breakdown) {
         out.push(
           `             bytes: ${bu.breakdown.bytes

@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -249,6 +249,28 @@ describe("npm run bench: what an agent's bytes and load time go to", () => {
       ]),
     );
     expect(b.ms.map((x) => x.what)).toEqual(expect.arrayContaining(['V8: compiling the bundle']));
+    // The floor: the AWS SDK alone, bundled and loaded the same way.
+    expect(result.floor).toMatchObject({ name: 'aws-sdk-floor', loadMs: expect.any(Number) });
+    expect(result.floor.bytes).toBeGreaterThan(100 * 1024);
+    expect(result.floor.bytes).toBeLessThan(cto!.bytes);
     expect(b.ms.reduce((n, x) => n + x.share, 0)).toBeCloseTo(1, 1);
   }, 300_000);
+});
+
+describe('the floor of the bench (bench/sdk-floor.ts)', () => {
+  it('exports every value the Lambdas import from the AWS SDK', async () => {
+    const floor = await import('../../bench/sdk-floor.ts');
+    const imported = new Set<string>();
+    const files = readdirSync(join(root, 'lambdas'), { recursive: true, encoding: 'utf8' }).filter(
+      (f) => f.endsWith('.ts') && !f.startsWith('local'),
+    );
+    for (const file of files) {
+      const text = readFileSync(join(root, 'lambdas', file), 'utf8');
+      for (const [, names] of text.matchAll(/import \{([^}]*)\} from '@aws-sdk\/[^']+'/g))
+        for (const name of names!.split(',').map((n) => n.trim()))
+          if (name && !name.startsWith('type ')) imported.add(name);
+    }
+    expect(imported.size).toBeGreaterThan(5);
+    expect([...imported].filter((name) => !(name in floor))).toEqual([]);
+  });
 });
