@@ -1,8 +1,8 @@
 /**
  * Per-handler bundle size and cold module-load time. Each Lambda entry (lambdas/handlers/agents/*.ts
  * and the other handlers) is bundled by esbuild with the options an AWS deployment uses
- * (infra/bundling.ts: BUNDLING and lambdaBundling('rds-data'), the same values EchoFunction gives
- * CDK's NodejsFunction) into a temporary directory; its load time is the time `await import()` of the
+ * (infra/bundling.ts: BUNDLING and lambdaBundling, the Data API driver, Bedrock in the agents and the
+ * rules elsewhere: the values EchoFunction gives CDK's NodejsFunction for the default deployment) into a temporary directory; its load time is the time `await import()` of the
  * bundle takes in a fresh `node` process (median of several), with NODE_OPTIONS=--enable-source-maps
  * as the deployed functions have. The baseline: an empty ES module, loaded the same way. The floor:
  * the AWS SDK clients the Lambdas use and nothing else (bench/sdk-floor.ts), bundled and loaded the
@@ -159,7 +159,7 @@ export async function measureBundles(options: { runs: number; only?: string[] })
         sourcesContent: BUNDLING.sourcesContent,
         external: [...BUNDLING.externalModules],
         banner: { js: BUNDLING.banner },
-        ...lambdaBundling('rds-data'),
+        ...lambdaBundling({ sqlDriver: 'rds-data', llm: e.name.startsWith('agent-') ? 'bedrock' : 'rules' }),
         metafile: true,
         logLevel: 'silent',
       });
@@ -193,7 +193,7 @@ export async function measureBundles(options: { runs: number; only?: string[] })
     return {
       esbuild: version,
       options:
-        "infra/bundling.ts, as EchoFunction deploys them on AWS: ESM, node22, minified, linked source maps without sources, everything bundled; lambdaBundling('rds-data'): the Data API driver only, the environment's credentials only",
+        "infra/bundling.ts, as EchoFunction deploys them on AWS by default: ESM, node22, minified, linked source maps without sources, everything bundled; lambdaBundling: the Data API driver only, the environment's credentials only, the Bedrock client in the agents only (the other functions think with the rules)",
       nodeOptions: '--enable-source-maps (as the deployed functions have)',
       runs: options.runs,
       entries: built.map((b) => figureOf(b, times.get(b.outfile)!)),

@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 /** Which SQL driver a deployment's functions use: the Data API on AWS, node-postgres on LocalStack. */
 export type LambdaSqlDriver = 'rds-data' | 'node-postgres';
 
+/** Which model provider a function may open: Bedrock for the agents of a deployment with models, else none (the rules). */
+export type LambdaLlm = 'bedrock' | 'rules';
+
 export const BUNDLING = {
   /** OutputFormat.ESM; the file is `index.mjs`. */
   format: 'esm',
@@ -34,18 +37,24 @@ export const LAMBDA_CREDENTIALS_MODULE = fileURLToPath(
  * What differs between a Lambda bundle and the code as `npm start` runs it:
  * - `define`: `__ECHO_SQL_DRIVER__` names the one SQL driver the deployment uses
  *   (lambdas/adapters/sql/open-server.ts); esbuild drops the other from the bundle (pg and its
- *   dependencies, 82 KB, from every function on AWS).
+ *   dependencies, 82 KB, from every function on AWS). `__ECHO_LLM_PROVIDER__` names the one model
+ *   provider the function may open (lambdas/adapters/llm/open.ts): the OpenAI-compatible and Ollama
+ *   adapters are never in a Lambda, and the Bedrock client only in the agents of a deployment with
+ *   models (the other functions think with the rules).
  * - `alias`: the AWS SDK clients' default credential chain (`@aws-sdk/credential-provider-node`: SSO,
  *   INI files, processes, web identity, container and instance metadata, with the STS, SSO and sign-in
  *   clients they need, 93 KB) is replaced by the environment's credentials, which is where Lambda
  *   puts a function's (lambdas/adapters/aws-credentials.lambda.ts).
  */
-export function lambdaBundling(sqlDriver: LambdaSqlDriver): {
+export function lambdaBundling(target: { sqlDriver: LambdaSqlDriver; llm: LambdaLlm }): {
   define: Record<string, string>;
   alias: Record<string, string>;
 } {
   return {
-    define: { __ECHO_SQL_DRIVER__: JSON.stringify(sqlDriver) },
+    define: {
+      __ECHO_SQL_DRIVER__: JSON.stringify(target.sqlDriver),
+      __ECHO_LLM_PROVIDER__: JSON.stringify(target.llm),
+    },
     alias: { '@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS_MODULE },
   };
 }

@@ -104,6 +104,8 @@ export class StatelessStack extends Stack {
         placement,
         asyncInvoke,
         reservedConcurrency: config.agentConcurrency,
+        // The Bedrock client is in an agent's bundle only where models are bound to it.
+        llm: models.models.length > 0 ? 'bedrock' : 'rules',
       });
       models.bindTo(agent);
       this.agents.set(role, agent);

@@ -15,7 +15,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, serviceName } from '../../lambdas/core/metrics.ts';
-import { BUNDLING, type LambdaSqlDriver, lambdaBundling } from '../bundling.ts';
+import { BUNDLING, type LambdaLlm, type LambdaSqlDriver, lambdaBundling } from '../bundling.ts';
 
 /** The repository's root: entries, the lock file and the bundling's working directory. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,6 +46,8 @@ export interface EchoFunctionProps {
   placement?: FunctionPlacement | undefined;
   /** The SQL driver the deployment uses: the only one its bundle carries. */
   sqlDriver: LambdaSqlDriver;
+  /** The model provider it may open, the only one its bundle carries (default: the rules, no model). */
+  llm?: LambdaLlm;
   /** Settings every function of the deployment gets (e.g. the LocalStack endpoint). */
   environment?: Record<string, string>;
   /** Files the handler reads at run time, copied beside the bundle: [from (repo-relative), to]. */
@@ -119,7 +121,7 @@ export class EchoFunction extends Construct {
     });
 
     const copies = props.copyIntoBundle ?? [];
-    const lambdaOnly = lambdaBundling(props.sqlDriver);
+    const lambdaOnly = lambdaBundling({ sqlDriver: props.sqlDriver, llm: props.llm ?? 'rules' });
     this.fn = new NodejsFunction(this, 'Function', {
       functionName: this.functionName,
       description: props.description,

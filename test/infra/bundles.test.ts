@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_GOALS, measureBundles } from '../../bench/bundles.ts';
-import { BUNDLING, type LambdaSqlDriver, lambdaBundling } from '../../infra/bundling.ts';
+import { BUNDLING, type LambdaLlm, type LambdaSqlDriver, lambdaBundling } from '../../infra/bundling.ts';
 import { migrate } from '../../lambdas/adapters/sql/migrate.ts';
 import { openServerSql } from '../../lambdas/adapters/sql/open-server.ts';
 import { createSqlStore } from '../../lambdas/adapters/sql/store.ts';
@@ -31,8 +31,12 @@ const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'echo-bundles-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function bundle(entry: string, driver: LambdaSqlDriver): Promise<{ file: string; inputs: string[] }> {
-  const file = join(dir, driver, entry.replaceAll('/', '_'), 'index.mjs');
+async function bundle(
+  entry: string,
+  driver: LambdaSqlDriver,
+  llm: LambdaLlm,
+): Promise<{ file: string; inputs: string[] }> {
+  const file = join(dir, `${driver}-${llm}`, entry.replaceAll('/', '_'), 'index.mjs');
   const result = await build({
     absWorkingDir: root,
     entryPoints: [join(root, entry)],
@@ -46,7 +50,7 @@ async function bundle(entry: string, driver: LambdaSqlDriver): Promise<{ file: s
     sourcemap: BUNDLING.sourceMap,
     sourcesContent: BUNDLING.sourcesContent,
     banner: { js: BUNDLING.banner },
-    ...lambdaBundling(driver),
+    ...lambdaBundling({ sqlDriver: driver, llm }),
     metafile: true,
     logLevel: 'silent',
   });
@@ -60,8 +64,9 @@ describe('what a Lambda bundle carries', () => {
   let aws: string[];
   let localstack: string[];
   beforeAll(async () => {
-    aws = (await bundle('lambdas/handlers/agents/cto.ts', 'rds-data')).inputs;
-    localstack = (await bundle('lambdas/handlers/agents/cto.ts', 'node-postgres')).inputs;
+    // An agent as the default deployments bundle it: on AWS with Bedrock, on LocalStack with the rules.
+    aws = (await bundle('lambdas/handlers/agents/cto.ts', 'rds-data', 'bedrock')).inputs;
+    localstack = (await bundle('lambdas/handlers/agents/cto.ts', 'node-postgres', 'rules')).inputs;
   }, 180_000);
 
   it("no PGlite, no ioredis, no default credential chain, no X-Ray SDK, none of zod's locales but English", () => {
@@ -82,6 +87,16 @@ describe('what a Lambda bundle carries', () => {
       expect(has(inputs, /lambdas\/adapters\/aws-credentials\.lambda\.ts$/)).toBe(true);
       expect(has(inputs, /lambdas\/adapters\/realtime\/resp\.publisher\.ts$/)).toBe(true);
     }
+  });
+
+  it('one model provider: Bedrock where models are bound, none (the rules) elsewhere; never OpenAI or Ollama', () => {
+    const providers = /lambdas\/adapters\/llm\/(openai-compatible|ollama)\.llm\.ts$/;
+    expect(has(aws, /lambdas\/adapters\/llm\/bedrock\.llm\.ts$/)).toBe(true);
+    expect(has(aws, /@aws-sdk\/client-bedrock-runtime/)).toBe(true);
+    expect(has(aws, providers)).toBe(false);
+    expect(has(localstack, /lambdas\/adapters\/llm\/bedrock\.llm\.ts$/)).toBe(false);
+    expect(has(localstack, /@aws-sdk\/(client-bedrock-runtime|nested-clients)/)).toBe(false);
+    expect(has(localstack, providers)).toBe(false);
   });
 
   it('on AWS the Data API driver and not pg; on LocalStack pg and not the Data API client', () => {
@@ -124,7 +139,7 @@ describe.runIf(requireService('DATABASE_URL') && requireService('REDIS_URL'))(
       });
       dataApi = createDataApiRoute({ connectionString: db.url });
       endpoint = await startLocalAwsEndpoint({ port: 0, routes: [eventBridgeRoute(bus), dataApi.route] });
-      sweeper = (await bundle('lambdas/handlers/sweeper.ts', 'rds-data')).file;
+      sweeper = (await bundle('lambdas/handlers/sweeper.ts', 'rds-data', 'rules')).file;
     }, 180_000);
     afterAll(async () => {
       await endpoint?.close();
@@ -210,6 +225,20 @@ describe.runIf(requireService('DATABASE_URL') && requireService('REDIS_URL'))(
       } finally {
         daemon.close();
       }
+    });
+
+    it('refuses a model provider it was not bundled with, naming ECHO_LLM_PROVIDER', async () => {
+      const err = await invoke({
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        ECHO_LLM_PROVIDER: 'bedrock',
+      }).then(
+        () => expect.unreachable('should fail'),
+        (e: { stderr: string }) => e,
+      );
+      expect(err.stderr).toMatch(
+        /ECHO_LLM_PROVIDER: bedrock: selects a model provider this Lambda bundle does not carry: it was bundled with rules only/,
+      );
     });
 
     it('refuses DATABASE_URL: the AWS bundle carries the Data API driver only', async () => {

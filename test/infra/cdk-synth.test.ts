@@ -35,12 +35,16 @@ function offlineEnv(): NodeJS.ProcessEnv {
   };
 }
 
-/** The asset directory of a function of the stateless template, by function name. */
-function assetOf(functionName: string): string {
-  const fn = Object.values(stateless.Resources).find(
+/** A function of the stateless template, by function name. */
+function functionNamed(functionName: string) {
+  return Object.values(stateless.Resources).find(
     (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === functionName,
   );
-  return join(out, fn.Metadata['aws:asset:path']);
+}
+
+/** The asset directory of a function of the stateless template, by function name. */
+function assetOf(functionName: string): string {
+  return join(out, functionNamed(functionName).Metadata['aws:asset:path']);
 }
 
 beforeAll(async () => {
@@ -104,6 +108,18 @@ describe('npx cdk synth -c stage=dev, offline, no credentials', () => {
       );
       expect(stdout.trim(), name).toBe('function');
     }
+  });
+
+  it('the Bedrock client is in the bundles of the agents, which have models, and of no other function', () => {
+    const bedrock = (name: string) =>
+      readFileSync(join(assetOf(name), 'index.mjs'), 'utf8').includes('ConverseStream');
+    for (const role of ['ceo', 'senior-developer']) {
+      const name = `echo-dev-agent-${role}`;
+      expect(functionNamed(name).Properties.Environment.Variables.ECHO_LLM_PROVIDER).toBe('bedrock');
+      expect(bedrock(name), name).toBe(true);
+    }
+    for (const name of ['echo-dev-api', 'echo-dev-ingest', 'echo-dev-sweeper', 'echo-dev-workflows'])
+      expect(bedrock(name), name).toBe(false);
   });
 
   it('the migration bundle carries the migrations', () => {

@@ -31,6 +31,7 @@ import { LlmUnavailableError } from '../../core/llm.ts';
 import { wireSchema } from './schema.ts';
 import {
   argumentsObject,
+  builtOnFirstUse,
   finishResponse,
   forcedTool,
   jsonOrUndefined,
@@ -51,31 +52,35 @@ export interface OllamaLlmOptions {
   stream?: boolean;
 }
 
-const OllamaToolCall = z.object({
-  id: z.string().nullish(),
-  function: z.object({
-    index: z.number().int().nullish(),
-    name: z.string(),
-    // An object in Ollama's own API; a JSON string from some proxies in front of it.
-    arguments: z.union([z.record(z.string(), z.unknown()), z.string()]).nullish(),
-  }),
-});
+/** Ollama's answers on the wire. */
+const wire = /* @__PURE__ */ builtOnFirstUse(() => {
+  const ToolCall = z.object({
+    id: z.string().nullish(),
+    function: z.object({
+      index: z.number().int().nullish(),
+      name: z.string(),
+      // An object in Ollama's own API; a JSON string from some proxies in front of it.
+      arguments: z.union([z.record(z.string(), z.unknown()), z.string()]).nullish(),
+    }),
+  });
 
-const OllamaChunk = z.object({
-  model: z.string().optional(),
-  message: z
-    .object({
-      content: z.string().nullish(),
-      tool_calls: z.array(OllamaToolCall).nullish(),
-    })
-    .nullish(),
-  done: z.boolean().optional(),
-  done_reason: z.string().nullish(),
-  prompt_eval_count: z.number().int().nonnegative().optional(),
-  eval_count: z.number().int().nonnegative().optional(),
-});
+  const Chunk = z.object({
+    model: z.string().optional(),
+    message: z
+      .object({
+        content: z.string().nullish(),
+        tool_calls: z.array(ToolCall).nullish(),
+      })
+      .nullish(),
+    done: z.boolean().optional(),
+    done_reason: z.string().nullish(),
+    prompt_eval_count: z.number().int().nonnegative().optional(),
+    eval_count: z.number().int().nonnegative().optional(),
+  });
 
-const OllamaError = z.object({ error: z.string() });
+  const Failure = z.object({ error: z.string() });
+  return { ToolCall, Chunk, Failure };
+});
 
 /** Added as the last system message when a request forces one tool. */
 export function ollamaForcedToolInstruction(tool: ToolSpec): string {
@@ -149,14 +154,14 @@ function callId(conversation: string, index: number, name: string, args: unknown
 /** Gathers an answer line by line (one line when not streamed). */
 class OllamaAnswer {
   text = '';
-  readonly calls: Array<z.infer<typeof OllamaToolCall>> = [];
+  readonly calls: Array<z.infer<ReturnType<typeof wire>['ToolCall']>> = [];
   model: string | undefined;
   done = false;
   reason: string | null | undefined;
   inputTokens: number | undefined;
   outputTokens: number | undefined;
 
-  add(chunk: z.infer<typeof OllamaChunk>): void {
+  add(chunk: z.infer<ReturnType<typeof wire>['Chunk']>): void {
     this.model ??= chunk.model;
     this.text += chunk.message?.content ?? '';
     this.calls.push(...(chunk.message?.tool_calls ?? []));
@@ -215,17 +220,17 @@ export function createOllamaLlm(options: OllamaLlmOptions = {}): Llm {
       if (stream) {
         for await (const line of responseLines(provider, response, signal, callOptions.timeoutMs)) {
           if (line.trim() === '') continue;
-          const failure = OllamaError.safeParse(jsonOrUndefined(line));
+          const failure = wire().Failure.safeParse(jsonOrUndefined(line));
           if (failure.success) {
             throw new LlmUnavailableError(provider, `error mid-stream: ${failure.data.error}`);
           }
-          gathered.add(parseAnswer(provider, line, OllamaChunk, response.status, 'stream event'));
+          gathered.add(parseAnswer(provider, line, wire().Chunk, response.status, 'stream event'));
           if (gathered.done) break;
         }
         if (!gathered.done) throw streamCutShort(provider, 'no line with done: true');
       } else {
         const text = await responseText(provider, response, signal, callOptions.timeoutMs);
-        gathered.add({ ...parseAnswer(provider, text, OllamaChunk, response.status), done: true });
+        gathered.add({ ...parseAnswer(provider, text, wire().Chunk, response.status), done: true });
       }
       return finishResponse(provider, request, gathered.answer(request), startedAt);
     },

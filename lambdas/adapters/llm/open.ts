@@ -4,6 +4,7 @@
  * crashes the agent. `model`, when configured, replaces every request's model (one model for all
  * roles, e.g. the one local Ollama model); unset, each role's own model is asked for.
  */
+import { ConfigError } from '../../core/errors.ts';
 import type { Llm } from '../../core/llm.ts';
 import { createBedrockLlm } from './bedrock.llm.ts';
 import { createOllamaLlm } from './ollama.llm.ts';
@@ -40,22 +41,45 @@ function pinned(llm: Llm, model: string | undefined): Llm {
   return { provider: llm.provider, chat: (request, options) => llm.chat({ ...request, model }, options) };
 }
 
+/**
+ * The one model provider a Lambda bundle carries, set by its bundling (infra/bundling.ts,
+ * lambdaBundling): `bedrock` for the agents of a deployment with models, `rules` for every other
+ * function. esbuild leaves the other providers' adapters (and, for `rules`, the Bedrock client) out
+ * of the bundle. Undefined when the code runs unbundled (the local runtime, the tests): every
+ * provider is there.
+ */
+declare const __ECHO_LLM_PROVIDER__: string | undefined;
+
+const notBundled = (provider: string, bundled: string) =>
+  new ConfigError(
+    'ECHO_LLM_PROVIDER',
+    `${provider}: selects a model provider this Lambda bundle does not carry: it was bundled with ${bundled} only (infra/bundling.ts, lambdaBundling), for its deployment`,
+  );
+
+// The if/else shape matters: esbuild drops an adapter only from a branch it can prove dead.
 function openProvider(config: LlmProviderConfig, notice: (message: string) => void): Llm {
   switch (config.provider) {
     case 'rules':
       return createRulesLlm();
     case 'ollama':
-      return pinned(
-        createOllamaLlm({
-          baseUrl: config.baseUrl,
-          ...(config.stream === undefined ? {} : { stream: config.stream }),
-        }),
-        config.model,
-      );
+      if (typeof __ECHO_LLM_PROVIDER__ === 'string' && __ECHO_LLM_PROVIDER__ !== 'ollama')
+        throw notBundled('ollama', __ECHO_LLM_PROVIDER__);
+      else
+        return pinned(
+          createOllamaLlm({
+            baseUrl: config.baseUrl,
+            ...(config.stream === undefined ? {} : { stream: config.stream }),
+          }),
+          config.model,
+        );
     case 'openai':
-      return pinned(createOpenAiCompatibleLlm({ ...config, onNotice: notice }), config.model);
+      if (typeof __ECHO_LLM_PROVIDER__ === 'string' && __ECHO_LLM_PROVIDER__ !== 'openai')
+        throw notBundled('openai', __ECHO_LLM_PROVIDER__);
+      else return pinned(createOpenAiCompatibleLlm({ ...config, onNotice: notice }), config.model);
     case 'bedrock':
-      return pinned(createBedrockLlm(config), config.model);
+      if (typeof __ECHO_LLM_PROVIDER__ === 'string' && __ECHO_LLM_PROVIDER__ !== 'bedrock')
+        throw notBundled('bedrock', __ECHO_LLM_PROVIDER__);
+      else return pinned(createBedrockLlm(config), config.model);
   }
 }
 

@@ -34,6 +34,7 @@ import {
 import { dropOptionalNulls, strictSchema, wireName, wireSchema } from './schema.ts';
 import {
   argumentsText,
+  builtOnFirstUse,
   finishResponse,
   forcedTool,
   jsonOrUndefined,
@@ -61,77 +62,81 @@ export interface OpenAiCompatibleLlmOptions {
   onNotice?: (message: string) => void;
 }
 
-const Usage = z
-  .object({
-    prompt_tokens: z.number().int().nonnegative(),
-    completion_tokens: z.number().int().nonnegative(),
-  })
-  .nullish();
+/** OpenAI-compatible answers on the wire. */
+const wire = /* @__PURE__ */ builtOnFirstUse(() => {
+  const Usage = z
+    .object({
+      prompt_tokens: z.number().int().nonnegative(),
+      completion_tokens: z.number().int().nonnegative(),
+    })
+    .nullish();
 
-const Completion = z.object({
-  model: z.string().optional(),
-  choices: z
-    .array(
-      z.object({
-        message: z.object({
-          content: z.string().nullish(),
-          refusal: z.string().nullish(),
-          tool_calls: z
-            .array(
-              z.object({
-                id: z.string(),
-                function: z.object({ name: z.string(), arguments: z.string().nullish() }),
-              }),
-            )
-            .nullish(),
-        }),
-        finish_reason: z.string().nullish(),
-      }),
-    )
-    .min(1),
-  usage: Usage,
-});
-
-const Chunk = z.object({
-  model: z.string().optional(),
-  choices: z
-    .array(
-      z.object({
-        index: z.number().optional(),
-        delta: z
-          .object({
+  const Completion = z.object({
+    model: z.string().optional(),
+    choices: z
+      .array(
+        z.object({
+          message: z.object({
             content: z.string().nullish(),
             refusal: z.string().nullish(),
             tool_calls: z
               .array(
                 z.object({
-                  index: z.number().int().nonnegative(),
-                  id: z.string().nullish(),
-                  function: z
-                    .object({ name: z.string().nullish(), arguments: z.string().nullish() })
-                    .nullish(),
+                  id: z.string(),
+                  function: z.object({ name: z.string(), arguments: z.string().nullish() }),
                 }),
               )
               .nullish(),
-          })
-          .nullish(),
-        finish_reason: z.string().nullish(),
-      }),
-    )
-    .nullish(),
-  usage: Usage,
-});
+          }),
+          finish_reason: z.string().nullish(),
+        }),
+      )
+      .min(1),
+    usage: Usage,
+  });
 
-/** `{"error": {...}}`: how OpenAI-compatible servers fail once the stream has begun. */
-const StreamError = z.object({
-  error: z.union([
-    z.string(),
-    z.object({
-      message: z.string().nullish(),
-      type: z.string().nullish(),
-      code: z.union([z.string(), z.number()]).nullish(),
-    }),
-  ]),
+  const Chunk = z.object({
+    model: z.string().optional(),
+    choices: z
+      .array(
+        z.object({
+          index: z.number().optional(),
+          delta: z
+            .object({
+              content: z.string().nullish(),
+              refusal: z.string().nullish(),
+              tool_calls: z
+                .array(
+                  z.object({
+                    index: z.number().int().nonnegative(),
+                    id: z.string().nullish(),
+                    function: z
+                      .object({ name: z.string().nullish(), arguments: z.string().nullish() })
+                      .nullish(),
+                  }),
+                )
+                .nullish(),
+            })
+            .nullish(),
+          finish_reason: z.string().nullish(),
+        }),
+      )
+      .nullish(),
+    usage: Usage,
+  });
+
+  /** `{"error": {...}}`: how OpenAI-compatible servers fail once the stream has begun. */
+  const StreamError = z.object({
+    error: z.union([
+      z.string(),
+      z.object({
+        message: z.string().nullish(),
+        type: z.string().nullish(),
+        code: z.union([z.string(), z.number()]).nullish(),
+      }),
+    ]),
+  });
+  return { Usage, Completion, Chunk, StreamError };
 });
 
 export function openAiStopReason(reason: string | null | undefined): StopReason {
@@ -214,7 +219,10 @@ export function openAiBody(
   return { body, optional };
 }
 
-function streamError(provider: string, raw: z.infer<typeof StreamError>['error']): LlmError {
+function streamError(
+  provider: string,
+  raw: z.infer<ReturnType<typeof wire>['StreamError']>['error'],
+): LlmError {
   const { message, type, code } =
     typeof raw === 'string' ? { message: raw, type: undefined, code: undefined } : raw;
   const text = `error mid-stream: ${message ?? 'no message'}${type ? ` (${type})` : ''}`;
@@ -263,7 +271,7 @@ async function readStream(
   let refusal = '';
   let model: string | undefined;
   let finish: string | null | undefined;
-  let usage: z.infer<typeof Usage>;
+  let usage: z.infer<ReturnType<typeof wire>['Usage']>;
   let done = false;
   const calls = new ToolCallDeltas();
   for await (const event of sseEvents(responseLines(provider, response, signal, timeoutMs))) {
@@ -271,9 +279,9 @@ async function readStream(
       done = true;
       break;
     }
-    const failure = StreamError.safeParse(jsonOrUndefined(event.data));
+    const failure = wire().StreamError.safeParse(jsonOrUndefined(event.data));
     if (failure.success) throw streamError(provider, failure.data.error);
-    const chunk = parseAnswer(provider, event.data, Chunk, response.status, 'stream event');
+    const chunk = parseAnswer(provider, event.data, wire().Chunk, response.status, 'stream event');
     model ??= chunk.model;
     if (chunk.usage) usage = chunk.usage;
     for (const choice of chunk.choices ?? []) {
@@ -297,7 +305,7 @@ async function readStream(
 }
 
 function readCompletion(provider: string, text: string, status: number): ProviderAnswer {
-  const answer = parseAnswer(provider, text, Completion, status);
+  const answer = parseAnswer(provider, text, wire().Completion, status);
   const choice = answer.choices[0]!;
   return {
     text: choice.message.content ?? '',

@@ -171,6 +171,16 @@ export async function responseText(
   }
 }
 
+/**
+ * A provider's wire schemas, built the first time a call needs them: nothing is built when the module
+ * loads, and a Lambda bundle that never opens the provider leaves them out (call it with
+ * `/* @__PURE__ *\/`).
+ */
+export function builtOnFirstUse<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => (built ??= build());
+}
+
 /** `text` parsed by `schema`, or an `LlmResponseError` saying what did not parse (`what`: "body", "stream event"). */
 export function parseAnswer<T>(
   provider: string,
