@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import type { Decision, DecisionView } from '../lambdas/core/decision-types.ts';
 import type { Message } from '../lambdas/core/messages.ts';
-import type { DeadLetter } from '../lambdas/core/store.ts';
+import type { DeadLetter, Delivery } from '../lambdas/core/store.ts';
 import { summarizeContent } from '../lambdas/core/thread.ts';
 import type { WorkflowRun } from '../lambdas/core/workflows/types.ts';
 import { jsonObject, positiveInt, print, short } from './args.ts';
@@ -170,6 +170,25 @@ program
         `${d.createdAt.slice(0, 19).replace('T', ' ')}  ${short(d.id)}  ${d.source.padEnd(7)} ${d.reason}\n`,
       );
     }
+  });
+
+program
+  .command('retry <message> <role>')
+  .description(
+    "put a role's delivery of a message back for catch-up: one its agent gave up on after its last attempt, or one waiting out its delay (needs the human token)",
+  )
+  .option('--as <name>', 'your name, recorded in the log', process.env.USER || 'local')
+  .option('--json', 'print the delivery as JSON')
+  .action(async (message: string, role: string, o) => {
+    const client = humanClient(base, o.as);
+    const { delivery } = await client.call<{ delivery: Delivery }>(
+      'POST',
+      `/messages/${encodeURIComponent(message)}/deliveries/${encodeURIComponent(role)}/retry`,
+    );
+    if (o.json) return print(delivery);
+    process.stdout.write(
+      `${delivery.role} takes message ${delivery.messageId} up again at its next catch-up (${delivery.attempts} failed attempts so far; the last: ${clip(delivery.lastError ?? '-', 100)})\n`,
+    );
   });
 
 const usd = (n: number | null) => (n === null ? '' : `$${n.toLocaleString('en-US')}`);

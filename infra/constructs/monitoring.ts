@@ -57,6 +57,7 @@ export class Monitoring extends Construct {
   /** `agents` and `functions` (every other function). */
   readonly throttleAlarms = new Map<string, cw.Alarm>();
   readonly outboxAlarm: cw.Alarm;
+  readonly givenUpAlarm: cw.Alarm;
   readonly databaseAlarm: cw.Alarm | undefined;
   readonly cacheAlarm: cw.Alarm | undefined;
   readonly dashboard: cw.Dashboard;
@@ -198,6 +199,24 @@ export class Monitoring extends Construct {
         evaluationPeriods: 3,
         datapointsToAlarm: 3,
         treatMissingData: cw.TreatMissingData.BREACHING,
+      }),
+    );
+    // An agent gave up on a delivery after its last allowed attempt: only a person takes it further.
+    this.givenUpAlarm = this.alarm(
+      new cw.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRICS.deliveries.name,
+        dimensionsMap: { service, [METRICS.deliveries.dimension]: 'given_up' },
+        statistic: cw.Stats.SUM,
+        period: FIVE_MINUTES,
+      }).createAlarm(this, 'deliveries-given-up', {
+        alarmName: `${prefix}-deliveries-given-up`,
+        alarmDescription:
+          "An agent gave up on a delivery after its last allowed attempt (ECHO_DELIVERY_MAX_ATTEMPTS): the dead letters (GET /dead-letters, source 'agent') name the message, the role and the last error; fix the cause, then POST /messages/{id}/deliveries/{role}/retry",
+        threshold: 0,
+        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cw.TreatMissingData.NOT_BREACHING,
       }),
     );
 

@@ -2,6 +2,7 @@
  * Configuration, parsed once from the environment, typed, failing with the variable's name.
  * The README's configuration table lists the same variables.
  */
+import { DEFAULT_DELIVERY_RETRY, type DeliveryRetry } from '../core/agent.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Governance } from '../core/pipeline.ts';
 import { LLM_TRACE_MODES, type LlmTraceMode } from '../core/traces.ts';
@@ -64,6 +65,8 @@ export interface Config {
   leaseTermMs: number;
   /** The agent loop's bounds per delivery. */
   loop: { maxTurns: number; maxTokens: number };
+  /** How catch-up retries a delivery that keeps failing, and when it gives up. */
+  deliveryRetry: DeliveryRetry;
 }
 
 const PROVIDERS = ['rules', 'ollama', 'openai', 'bedrock'] as const;
@@ -255,6 +258,10 @@ export function parseConfig(env: Env = process.env): Config {
     loop: {
       maxTurns: int(env, 'ECHO_LOOP_TURNS', 6, 1, 50),
       maxTokens: int(env, 'ECHO_LOOP_TOKENS', 20_000, 100, 10_000_000),
+    },
+    deliveryRetry: {
+      maxAttempts: int(env, 'ECHO_DELIVERY_MAX_ATTEMPTS', DEFAULT_DELIVERY_RETRY.maxAttempts, 1, 1000),
+      baseDelayMs: int(env, 'ECHO_DELIVERY_RETRY_BASE_MS', DEFAULT_DELIVERY_RETRY.baseDelayMs, 0, 3_600_000),
     },
   };
 }

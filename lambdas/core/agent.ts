@@ -78,6 +78,29 @@ export interface AgentDeps extends PipelineDeps {
   thinkMs?: number;
   /** One term of the delivery's lease, renewed while the agent thinks: a crashed holder's lease runs out within it. */
   leaseTermMs?: number;
+  /** How catch-up retries a delivery that keeps failing (default DEFAULT_DELIVERY_RETRY). */
+  deliveryRetry?: DeliveryRetry;
+}
+
+/**
+ * How catch-up retries a delivery that keeps failing: after its n-th failure it waits
+ * min(baseDelayMs × 2^(n−1), MAX_RETRY_DELAY_MS); after the `maxAttempts`-th it gives up (the
+ * failure is dead-lettered, and a person's retry puts the delivery back). The bus's own retries of
+ * an invocation do not wait for catch-up's delay; they count as attempts.
+ */
+export interface DeliveryRetry {
+  maxAttempts: number;
+  baseDelayMs: number;
+}
+
+export const DEFAULT_DELIVERY_RETRY: DeliveryRetry = { maxAttempts: 10, baseDelayMs: 30_000 };
+export const MAX_RETRY_DELAY_MS = 6 * 60 * 60_000;
+
+/** When catch-up may try again: entry i after the (i+1)-th failure, from `now`; none after the last. */
+export function retrySchedule(retry: DeliveryRetry, now: Date): string[] {
+  return Array.from({ length: Math.max(0, retry.maxAttempts - 1) }, (_, i) =>
+    new Date(now.getTime() + Math.min(retry.baseDelayMs * 2 ** i, MAX_RETRY_DELAY_MS)).toISOString(),
+  );
 }
 
 export const DEFAULT_THINK_MS = 90_000;
@@ -326,13 +349,22 @@ export async function processDelivery(
     const text = errorText(error);
     deps.logger.error('delivery failed', { role, messageId, error: text });
     deps.metrics?.count(METRICS.deliveries.name, 1, { name: METRICS.deliveries.dimension, value: 'failed' });
-    await Promise.allSettled([
-      deps.store.recordDeliveryFailure(messageId, role, text, owner),
+    const now = deps.clock.now();
+    const retry = deps.deliveryRetry ?? DEFAULT_DELIVERY_RETRY;
+    const [failure] = await Promise.allSettled([
+      deps.store.recordDeliveryFailure(messageId, role, text, {
+        owner,
+        now,
+        retryAt: retrySchedule(retry, now),
+        maxAttempts: retry.maxAttempts,
+      }),
       deps.store.recordActivity(
         { role, messageId, outcome: 'failed', error: text, durationMs: elapsed() },
-        deps.clock.now(),
+        now,
       ),
     ]);
+    if (failure.status === 'fulfilled' && failure.value?.gaveUp)
+      await giveUp(deps, role, messageId, failure.value.attempts, text);
     throw error;
   }
   const outcome = deliveryOutcome(message, posted);
@@ -344,6 +376,21 @@ export async function processDelivery(
   });
   deps.metrics?.count(METRICS.deliveries.name, 1, { name: METRICS.deliveries.dimension, value: 'processed' });
   return 'processed';
+}
+
+/** A delivery that failed its last allowed attempt: catch-up leaves it; it is logged, counted and dead-lettered. */
+async function giveUp(deps: AgentDeps, role: Role, messageId: string, attempts: number, error: string) {
+  const reason = `${role} gave up on message ${messageId} after ${attempts} attempts (retry it with echoctl retry ${messageId} ${role}); the last error: ${error}`;
+  deps.logger.error('delivery given up', { role, messageId, attempts, error });
+  deps.metrics?.count(METRICS.deliveries.name, 1, { name: METRICS.deliveries.dimension, value: 'given_up' });
+  await deps.store
+    .addDeadLetter(
+      { source: 'agent', reason, payload: { messageId, role, attempts, error } },
+      { id: deps.newId(), now: deps.clock.now() },
+    )
+    .catch((e: unknown) =>
+      deps.logger.error('dead letter not written', { role, messageId, error: errorText(e) }),
+    );
 }
 
 /**
@@ -392,8 +439,9 @@ async function whileRenewing<T>(
 }
 
 /**
- * Processes the role's own pending deliveries that nobody is working on, the least tried first; a
- * failure stays pending (and goes behind those tried fewer times).
+ * Processes the role's own pending deliveries that nobody is working on, the least tried first,
+ * leaving those waiting out their retry delay and those given up (DeliveryRetry); a failure stays
+ * pending (and goes behind those tried fewer times).
  */
 export async function catchUp(
   deps: AgentDeps,

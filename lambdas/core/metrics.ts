@@ -23,7 +23,7 @@ export const METRICS = {
     name: 'Deliveries',
     unit: 'Count',
     dimension: 'outcome',
-    values: ['processed', 'duplicate', 'failed'],
+    values: ['processed', 'duplicate', 'failed', 'given_up'],
   },
   /** A decision reaching a status. */
   decisions: {

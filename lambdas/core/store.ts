@@ -77,6 +77,10 @@ export interface Delivery {
   lastError: string | null;
   createdAt: string;
   processedAt: string | null;
+  /** Catch-up leaves a failed delivery until then. */
+  retryAt: string | null;
+  /** Catch-up gave up on it after its last allowed attempt (it is dead-lettered); a person's retry clears it. */
+  gaveUpAt: string | null;
 }
 
 export interface ActivityInput {
@@ -232,7 +236,19 @@ export interface Store
     lease: { owner: string; now: Date; until: Date },
   ): Promise<boolean>;
   /** Records a failed attempt on a pending delivery; the lease `owner` held is given back. */
-  recordDeliveryFailure(messageId: string, role: Role, error: string, owner?: string): Promise<void>;
+  /**
+   * One more failed attempt: its error, the lease given back (when `owner` holds it), catch-up's
+   * next try (`retryAt[n-1]` after the n-th failure) or, at `maxAttempts`, the delivery given up.
+   * `gaveUp` is true only for the failure that gave it up. Undefined: no pending delivery.
+   */
+  recordDeliveryFailure(
+    messageId: string,
+    role: Role,
+    error: string,
+    failure: { owner?: string | undefined; now: Date; retryAt: readonly string[]; maxAttempts: number },
+  ): Promise<{ attempts: number; gaveUp: boolean } | undefined>;
+  /** A person's retry: catch-up takes the pending delivery at its next round (not given up, no delay). */
+  retryDelivery(messageId: string, role: Role): Promise<Delivery | undefined>;
   /**
    * What catch-up takes next: the role's pending deliveries that no live lease holds at `now`, the
    * least tried first (then the oldest), so deliveries that keep failing never crowd out the rest.

@@ -94,6 +94,7 @@ export async function buildDeps(config: Config): Promise<LambdaDeps> {
     governance: config.governance,
     thinkMs: config.thinkMs,
     leaseTermMs: config.leaseTermMs,
+    deliveryRetry: config.deliveryRetry,
     flushMetrics: () => metrics.flush(),
     store,
     bus: createEventBridgePublisher({

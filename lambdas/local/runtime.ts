@@ -143,6 +143,7 @@ export async function startLocalRuntime(config: Config, options: RuntimeOptions 
       governance: config.governance,
       thinkMs: config.thinkMs,
       leaseTermMs: config.leaseTermMs,
+      deliveryRetry: config.deliveryRetry,
       store,
       bus: createInProcessPublisher(bus),
       realtime,

@@ -20,6 +20,8 @@ const modelEnv = (url: string, failure: 'fallback' | 'fatal') => ({
   ECHO_LLM_TIMEOUT_MS: '300',
   ECHO_SWEEP_INTERVAL_MS: '100',
   ECHO_CATCHUP_INTERVAL_MS: '250',
+  // catch-up keeps trying while the model is down (test/faults/delivery-retry.test.ts gives up)
+  ECHO_DELIVERY_MAX_ATTEMPTS: '1000',
 });
 
 describe('an LLM that answers 429 or times out', () => {

@@ -353,6 +353,16 @@ describe('dead letters and alarms', () => {
         Threshold: 0,
       });
     }
+    // An agent that gave up on a delivery: only a person takes it further.
+    expect(byAlarm.get('echo-dev-deliveries-given-up')).toMatchObject({
+      MetricName: METRICS.deliveries.name,
+      Namespace: METRICS_NAMESPACE,
+      Dimensions: expect.arrayContaining([{ Name: METRICS.deliveries.dimension, Value: 'given_up' }]),
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [expect.anything()],
+    });
     for (const name of ASYNC) {
       expect(byAlarm.get(`${name}-errors`), name).toMatchObject({
         MetricName: 'Errors',

@@ -46,6 +46,8 @@ export async function startTestRuntime(options: {
     ECHO_SWEEP_INTERVAL_MS: '3600000',
     ECHO_CATCHUP_INTERVAL_MS: '3600000',
     ECHO_RETRY_BASE_MS: '5',
+    // catch-up tries a failed delivery again at once (test/faults/delivery-retry.test.ts has the delays)
+    ECHO_DELIVERY_RETRY_BASE_MS: '0',
     ...(db ? { DATABASE_URL: db.url } : {}),
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     // each test runtime has channels of its own on a shared Redis: no test hears another's events

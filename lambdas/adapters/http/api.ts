@@ -14,12 +14,13 @@ import {
 import { AmbiguousIdError } from '../../core/ids.ts';
 import { rejectCommand, submitPostMessage } from '../../core/ingest.ts';
 import { MESSAGE_TYPES } from '../../core/messages.ts';
-import { ADDRESSES, SENDERS } from '../../core/roles.ts';
+import { ADDRESSES, ROLES, type Role, SENDERS } from '../../core/roles.ts';
 import {
   type ApiDeps,
   type ApiRequest,
   type ApiResponse,
   errorBody,
+  HUMAN_REQUIRED,
   json,
   LimitQuery,
   limit,
@@ -117,6 +118,39 @@ const routes: Route[] = [
       const message = await deps.store.getMessage(id);
       if (!message) return json(404, { error: { code: 'NotFound', message: `message ${id} not found` } });
       return json(200, { message, deliveries: await deps.store.getDeliveries(id) });
+    },
+  },
+  {
+    // A person puts a delivery back for catch-up: one given up after its last attempt, or one
+    // waiting out its delay. Only a human: retrying costs what the agent's thinking costs.
+    method: 'POST',
+    pattern: /^\/messages\/(?<id>[^/]+)\/deliveries\/(?<role>[^/]+)\/retry$/,
+    handler: async (deps, req, params) => {
+      if (!req.principal) return HUMAN_REQUIRED;
+      if (req.principal.kind !== 'human')
+        throw new ForbiddenError(
+          `${req.principal.id} is an agent: only an authenticated human may retry a delivery`,
+          {
+            field: 'principal',
+          },
+        );
+      const id = await resolveId(deps, 'message', params.id);
+      if (!(ROLES as readonly string[]).includes(params.role!))
+        throw new ValidationError('role', `role: must be one of ${ROLES.join(', ')}`);
+      const role = params.role as Role;
+      const delivery = await deps.store.retryDelivery(id, role);
+      if (delivery) {
+        deps.logger.info('delivery retry asked', { messageId: id, role, principal: req.principal.id });
+        return json(200, { delivery });
+      }
+      const deliveries = await deps.store.getDeliveries(id);
+      const found = deliveries.find((d) => d.role === role);
+      if (found)
+        throw new ConflictError(`message ${id} was already processed by ${role}; there is nothing to retry`);
+      throw new NotFoundError(
+        'delivery',
+        `${id} for ${role} (the message went to ${deliveries.map((d) => d.role).join(', ') || 'no role'})`,
+      );
     },
   },
   {

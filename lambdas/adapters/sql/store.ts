@@ -48,6 +48,8 @@ function rowToDelivery(r: Row): Delivery {
     lastError: (r.last_error as string | null) ?? null,
     createdAt: iso(r.created_at),
     processedAt: isoOrNull(r.processed_at),
+    retryAt: isoOrNull(r.retry_at),
+    gaveUpAt: isoOrNull(r.gave_up_at),
   };
 }
 
@@ -292,21 +294,45 @@ export function createSqlStore(sql: SqlClient): Store {
       return rows.length === 1;
     },
 
-    async recordDeliveryFailure(messageId, role, error, owner) {
-      // the failed attempt gives its lease back: a retry need not wait for it to run out
-      await sql.query(
+    async recordDeliveryFailure(messageId, role, error, { owner, now, retryAt, maxAttempts }) {
+      // The failed attempt gives its lease back: a retry need not wait for it to run out. In SET,
+      // `attempts` is the count before this failure: the index of its retry time.
+      const { rows } = await sql.query<{ attempts: number; gave_up: boolean }>(
         `UPDATE deliveries SET attempts = attempts + 1, last_error = :error,
+                retry_at = (:retry_at::jsonb ->> attempts)::timestamptz,
+                gave_up_at = COALESCE(gave_up_at, CASE WHEN attempts + 1 >= :max_attempts THEN :now::timestamptz END),
                 lease_owner = CASE WHEN lease_owner = :owner::uuid THEN NULL ELSE lease_owner END,
                 lease_until = CASE WHEN lease_owner = :owner::uuid THEN NULL ELSE lease_until END
-         WHERE message_id = :id::uuid AND role = :role AND status = 'pending'`,
-        { id: messageId, role, error: error.slice(0, 2000), owner: owner ?? null },
+         WHERE message_id = :id::uuid AND role = :role AND status = 'pending'
+         RETURNING attempts, gave_up_at = :now::timestamptz AS gave_up`,
+        {
+          id: messageId,
+          role,
+          error: error.slice(0, 2000),
+          owner: owner ?? null,
+          now,
+          retry_at: JSON.stringify(retryAt),
+          max_attempts: maxAttempts,
+        },
       );
+      const [row] = rows;
+      return row ? { attempts: row.attempts, gaveUp: row.gave_up === true } : undefined;
+    },
+
+    async retryDelivery(messageId, role) {
+      const { rows } = await sql.query(
+        `UPDATE deliveries SET retry_at = NULL, gave_up_at = NULL
+         WHERE message_id = :id::uuid AND role = :role AND status = 'pending' RETURNING *`,
+        { id: messageId, role },
+      );
+      return rows[0] ? rowToDelivery(rows[0]) : undefined;
     },
 
     async pendingDeliveries(role, { limit, now }) {
       const { rows } = await sql.query(
         `SELECT * FROM deliveries
-         WHERE role = :role AND status = 'pending' AND (lease_until IS NULL OR lease_until <= :now)
+         WHERE role = :role AND status = 'pending' AND gave_up_at IS NULL
+           AND (retry_at IS NULL OR retry_at <= :now) AND (lease_until IS NULL OR lease_until <= :now)
          ORDER BY attempts, created_at, message_id LIMIT :limit`,
         { role, limit, now },
       );
