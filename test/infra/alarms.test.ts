@@ -68,8 +68,9 @@ describe.each(VARIANTS)('%s', (name) => {
     expect(topic.Properties.TopicName).toBe(`echo-${s.stage}-alarms`);
     expect(topic.Properties.KmsMasterKeyId).toBeDefined();
     const alarms = [...alarmsOf(s).values()];
-    // 2 queues, 14 functions' errors, 2 throttle groups, the outbox; and Aurora and the cache.
-    expect(alarms).toHaveLength(19 + (name.includes('LocalStack') || name === 'localstack' ? 0 : 2));
+    // 2 queues, 14 functions' errors, 2 throttle groups, the outbox, the deliveries given up; and
+    // Aurora and the cache.
+    expect(alarms).toHaveLength(20 + (name.includes('LocalStack') || name === 'localstack' ? 0 : 2));
     for (const alarm of alarms) {
       expect(alarm.AlarmActions, alarm.AlarmName).toEqual([{ Ref: topicId }]);
       expect(alarm.OKActions, alarm.AlarmName).toEqual([{ Ref: topicId }]);
