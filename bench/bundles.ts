@@ -22,7 +22,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
-import { BUNDLING, lambdaBundling } from '../infra/bundling.ts';
+import { esbuildOptions } from '../infra/bundling.ts';
 import { median, progress, round } from './stats.ts';
 
 const run = promisify(execFile);
@@ -148,18 +148,8 @@ export async function measureBundles(options: { runs: number; only?: string[] })
       const result = await build({
         absWorkingDir: ROOT,
         entryPoints: [join(ROOT, e.entry)],
-        bundle: true,
         outfile,
-        format: BUNDLING.format,
-        target: BUNDLING.target,
-        platform: BUNDLING.platform,
-        mainFields: [...BUNDLING.mainFields],
-        minify: BUNDLING.minify,
-        sourcemap: BUNDLING.sourceMap,
-        sourcesContent: BUNDLING.sourcesContent,
-        external: [...BUNDLING.externalModules],
-        banner: { js: BUNDLING.banner },
-        ...lambdaBundling({ sqlDriver: 'rds-data', llm: e.name.startsWith('agent-') ? 'bedrock' : 'rules' }),
+        ...esbuildOptions({ sqlDriver: 'rds-data', llm: e.name.startsWith('agent-') ? 'bedrock' : 'rules' }),
         metafile: true,
         logLevel: 'silent',
       });

@@ -4,6 +4,7 @@
  * values to measure each handler's bundle.
  */
 import { fileURLToPath } from 'node:url';
+import type { BuildOptions } from 'esbuild';
 
 /** Which SQL driver a deployment's functions use: the Data API on AWS, node-postgres on LocalStack. */
 export type LambdaSqlDriver = 'rds-data' | 'node-postgres';
@@ -57,4 +58,24 @@ export function lambdaBundling(target: { sqlDriver: LambdaSqlDriver; llm: Lambda
     },
     alias: { '@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS_MODULE },
   };
+}
+
+/**
+ * The same bundling as esbuild's own options, for what runs esbuild itself rather than through the
+ * CDK: `npm run bench` and the bundle tests.
+ */
+export function esbuildOptions(target: { sqlDriver: LambdaSqlDriver; llm: LambdaLlm }) {
+  return {
+    bundle: true,
+    format: BUNDLING.format,
+    target: BUNDLING.target,
+    platform: BUNDLING.platform,
+    mainFields: [...BUNDLING.mainFields],
+    minify: BUNDLING.minify,
+    sourcemap: BUNDLING.sourceMap,
+    sourcesContent: BUNDLING.sourcesContent,
+    external: [...BUNDLING.externalModules],
+    banner: { js: BUNDLING.banner },
+    ...lambdaBundling(target),
+  } satisfies BuildOptions;
 }

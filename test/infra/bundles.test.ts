@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_GOALS, measureBundles } from '../../bench/bundles.ts';
-import { BUNDLING, type LambdaLlm, type LambdaSqlDriver, lambdaBundling } from '../../infra/bundling.ts';
+import { esbuildOptions, type LambdaLlm, type LambdaSqlDriver } from '../../infra/bundling.ts';
 import { migrate } from '../../lambdas/adapters/sql/migrate.ts';
 import { openServerSql } from '../../lambdas/adapters/sql/open-server.ts';
 import { createSqlStore } from '../../lambdas/adapters/sql/store.ts';
@@ -40,17 +40,8 @@ async function bundle(
   const result = await build({
     absWorkingDir: root,
     entryPoints: [join(root, entry)],
-    bundle: true,
     outfile: file,
-    format: BUNDLING.format,
-    target: BUNDLING.target,
-    platform: BUNDLING.platform,
-    mainFields: [...BUNDLING.mainFields],
-    minify: BUNDLING.minify,
-    sourcemap: BUNDLING.sourceMap,
-    sourcesContent: BUNDLING.sourcesContent,
-    banner: { js: BUNDLING.banner },
-    ...lambdaBundling({ sqlDriver: driver, llm }),
+    ...esbuildOptions({ sqlDriver: driver, llm }),
     metafile: true,
     logLevel: 'silent',
   });
