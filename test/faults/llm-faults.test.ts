@@ -19,9 +19,9 @@ const modelEnv = (url: string, failure: 'fallback' | 'fatal') => ({
   ECHO_LLM_MAX_RETRIES: failure === 'fallback' ? '1' : '0',
   ECHO_LLM_TIMEOUT_MS: '300',
   ECHO_SWEEP_INTERVAL_MS: '100',
-  ECHO_CATCHUP_INTERVAL_MS: '250',
-  // catch-up keeps trying while the model is down (test/faults/delivery-retry.test.ts gives up)
-  ECHO_DELIVERY_MAX_ATTEMPTS: '1000',
+  // Catch-up runs when the fatal case asks (tick): a round that held the delivery while the bus
+  // retried would make that retry a duplicate (a success), and the bus would never dead-letter it.
+  ECHO_CATCHUP_INTERVAL_MS: failure === 'fallback' ? '250' : '3600000',
 });
 
 describe('an LLM that answers 429 or times out', () => {
@@ -115,6 +115,7 @@ describe('an LLM that answers 429 or times out', () => {
     expect(failed.totals.outcomes).toMatchObject({ fallback: 0, ok: 0 });
 
     model.script({ kind: 'answer', text: 'Back: trunk-based.' });
+    await fatal.tick();
     await eventually(() => quiet(fatal), 15_000, 'catch-up to process the delivery');
     expect((await replyTo(fatal, id)).content).toMatchObject({
       answer: 'Back: trunk-based.',
