@@ -1,5 +1,5 @@
 /**
- * The acceptance scenarios of SCENARIOS.md, run against a running organization through its HTTP
+ * The acceptance scenarios (the team's SCENARIOS.md, which lives beside this repository), run against a running organization through its HTTP
  * API (`echoctl scenario <name>`; the system tests run the same code). Each returns its checks.
  */
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * SCENARIOS.md as system tests: the whole local runtime (real PostgreSQL and Redis; the rules
+ * The acceptance scenarios (cli/scenarios.ts) as system tests: the whole local runtime (real PostgreSQL and Redis; the rules
  * engine), driven through its HTTP API by the same code as `echoctl scenario <name>`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

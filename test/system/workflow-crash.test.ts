@@ -1,5 +1,5 @@
 /**
- * The crash test of SCENARIOS.md: `npm start` (a real process, real PostgreSQL and Redis) is killed
+ * The crash test of the acceptance scenarios: `npm start` (a real process, real PostgreSQL and Redis) is killed
  * with SIGKILL between two steps of two runs, and started again. The feature-development run is
  * caught before its release vote: the participants' model (a scripted OpenAI-compatible server)
  * fails in the discussion round before the vote, so their deliveries stay pending. The hiring run is paused for a human. After the restart the

@@ -1,6 +1,6 @@
 /**
  * The built-in workflows on the whole local runtime (real PostgreSQL and Redis; the rules engine):
- * feature development (SCENARIOS.md) runs to its release decision; hiring pauses for a human,
+ * feature development (the acceptance scenario) runs to its release decision; hiring pauses for a human,
  * resumes on approval and ends on rejection; a cancelled run stops; incident response and the
  * revenue-3x initiative run to their end; echoctl starts, follows, lists, draws and cancels runs.
  */

@@ -68,7 +68,7 @@ describe('authority', () => {
     ).toEqual({ ok: true });
   });
 
-  it('walks the authority ladder of SCENARIOS.md', () => {
+  it('walks the authority ladder of the acceptance scenarios', () => {
     const at = (role: Role, budgetUsd: number) =>
       checkAuthority(role, proposal({ budgetUsd }), { escalated: role !== 'product_manager' });
     expect(at('product_manager', 100_000).ok).toBe(true);

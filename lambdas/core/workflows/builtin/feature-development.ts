@@ -1,7 +1,8 @@
 /**
- * Feature development (SCENARIOS.md): requirements from the PM, feasibility from the architect,
- * the CTO's approval when the feature is complex, the design, implementation and test plan in
- * parallel, the quality gate, then a release decision voted by PM, architect and test lead.
+ * Feature development (the acceptance scenario `echoctl scenario feature-development`):
+ * requirements from the PM, feasibility from the architect, the CTO's approval when the feature is
+ * complex, the design, implementation and test plan in parallel, the quality gate, then a release
+ * decision voted by PM, architect and test lead.
  */
 import * as z from 'zod';
 import { Money } from '../../org/tools/kit.ts';

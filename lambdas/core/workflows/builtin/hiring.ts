@@ -1,5 +1,5 @@
 /**
- * Hiring (SCENARIOS.md): the CTO requests a hire; the CHRO reviews budget and headcount; the run
+ * Hiring (the acceptance scenario `echoctl scenario hiring`): the CTO requests a hire; the CHRO reviews budget and headcount; the run
  * pauses "waiting for qualified candidates" until a human resumes it; the CTO and the architect
  * interview in parallel; the CHRO decides the offer.
  */

@@ -1,6 +1,6 @@
 /**
- * The collaborative strategic initiative (SCENARIOS.md, revenue-3x) as a workflow: the CEO
- * broadcasts it, each role self-selects, those who join vote, the CEO writes the synthesis, and
+ * The collaborative strategic initiative (the acceptance scenario `echoctl scenario revenue-3x`) as
+ * a workflow: the CEO broadcasts it, each role self-selects, those who join vote, the CEO writes the synthesis, and
  * leadership hears the outcome.
  */
 import * as z from 'zod';
