@@ -1,7 +1,7 @@
 /**
- * Hiring (the acceptance scenario `echoctl scenario hiring`): the CTO requests a hire; the CHRO reviews budget and headcount; the run
- * pauses "waiting for qualified candidates" until a human resumes it; the CTO and the architect
- * interview in parallel; the CHRO decides the offer.
+ * Hiring (the acceptance scenario `echoctl scenario hiring`): the CTO requests a hire; the CHRO
+ * reviews budget and headcount; the run pauses "waiting for qualified candidates" until a human
+ * resumes it; the CTO and the architect interview in parallel; the CHRO decides the offer.
  */
 import * as z from 'zod';
 import { Money } from '../../org/tools/kit.ts';
