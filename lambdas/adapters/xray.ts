@@ -119,7 +119,7 @@ interface Exception {
   stack?: { path: string; line: number | null; label: string }[];
 }
 
-function exceptionOf(error: unknown, remote: boolean): Exception {
+function exceptionOf(error: unknown): Exception {
   const e = error instanceof Error ? error : new Error(String(error));
   const stack = (e.stack ?? '')
     .split('\n')
@@ -128,7 +128,7 @@ function exceptionOf(error: unknown, remote: boolean): Exception {
     .filter((m): m is RegExpMatchArray => m !== null)
     .slice(0, MAX_STACK_FRAMES)
     .map((m) => ({ path: m[2]!, line: m[3] ? Number(m[3]) : null, label: m[1] ?? 'anonymous' }));
-  return { id: newId(), message: e.message, type: e.name, ...(remote ? { remote: true } : {}), stack };
+  return { id: newId(), message: e.message, type: e.name, stack };
 }
 
 /** The document as sent: within X-Ray's 64 KB, shedding the metadata, then the stacks, if it must. */
@@ -211,7 +211,7 @@ export function createXrayTracer(options: XrayOptions): XrayTracer {
       },
       error(error) {
         doc.fault = true;
-        doc.cause = { working_directory: process.cwd(), exceptions: [exceptionOf(error, false)] };
+        doc.cause = { working_directory: process.cwd(), exceptions: [exceptionOf(error)] };
       },
       close() {
         if (doc.end_time !== undefined) return;
