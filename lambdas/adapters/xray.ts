@@ -1,9 +1,10 @@
 /**
  * X-Ray in Lambda, without the X-Ray SDK: each invocation a `## handler` subsegment of the function's
- * segment, each AWS SDK call and each model call a subsegment of the invocation's, sent to the X-Ray
- * daemon Lambda runs beside the function (`AWS_XRAY_DAEMON_ADDRESS`) as the segment documents X-Ray
- * documents (https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html), one
- * UDP datagram each: the header `{"format":"json","version":1}`, a newline, the document.
+ * segment, each AWS SDK call (its request carrying the trace header on) and each model call a
+ * subsegment of the invocation's, sent to the X-Ray daemon Lambda runs beside the function
+ * (`AWS_XRAY_DAEMON_ADDRESS`) as the segment documents X-Ray documents
+ * (https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html), one UDP
+ * datagram each: the header `{"format":"json","version":1}`, a newline, the document.
  *
  * Why not the X-Ray SDK (through Powertools Tracer): it is in maintenance mode since 2026-02-25 and
  * out of support from 2027-02-25, and it was 117 KB of every bundle and a sixth of its load time;
@@ -153,13 +154,17 @@ interface SdkClient {
   middlewareStack: {
     add(
       middleware: (
-        next: (args: unknown) => Promise<SdkOutput>,
+        next: (args: SdkArgs) => Promise<SdkOutput>,
         context: SdkContext,
-      ) => (args: unknown) => Promise<SdkOutput>,
-      options: { step: 'initialize'; priority: 'high'; name: string; override?: boolean },
+      ) => (args: SdkArgs) => Promise<SdkOutput>,
+      options: { step: 'build'; priority: 'high'; name: string; override?: boolean },
     ): void;
   };
-  config: { region?: () => Promise<string>; serviceId?: string };
+  config: { region?: () => Promise<string> };
+}
+/** At the build step: the HTTP request, before signing and the retries. */
+interface SdkArgs {
+  request?: { headers?: Record<string, string> };
 }
 interface SdkContext {
   clientName?: string;
@@ -255,11 +260,18 @@ export function createXrayTracer(options: XrayOptions): XrayTracer {
       const sdk = client as unknown as SdkClient;
       sdk.middlewareStack.add(
         (next, context) => async (args) => {
-          const service = sdk.config.serviceId ?? context.clientName?.replace(/Client$/, '') ?? 'AWS';
           const parent = current.getStore();
           if (!parent) return next(args);
-          const { doc, span: call } = open(parent.trace, parent.id, service);
+          // named as the X-Ray SDK names them: the client's name without "Client" (EventBridge, RDSData)
+          const { doc, span: call } = open(
+            parent.trace,
+            parent.id,
+            context.clientName?.replace(/Client$/, '') ?? 'AWS',
+          );
           doc.namespace = 'aws';
+          // The service continues the trace under this subsegment (EventBridge passes it on to its targets).
+          if (args.request?.headers)
+            args.request.headers['X-Amzn-Trace-Id'] = `Root=${parent.trace.root};Parent=${doc.id};Sampled=1`;
           const region = await sdk.config.region?.().catch(() => undefined);
           const record = (meta: SdkMetadata | undefined) => {
             doc.aws = {
@@ -291,7 +303,8 @@ export function createXrayTracer(options: XrayOptions): XrayTracer {
             call.close();
           }
         },
-        { step: 'initialize', priority: 'high', name: 'echoXrayCapture', override: true },
+        // The build step: around the signing and the retries, where the request can carry the header.
+        { step: 'build', priority: 'high', name: 'echoXrayCapture', override: true },
       );
       return client;
     },

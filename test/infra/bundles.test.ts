@@ -201,7 +201,7 @@ describe.runIf(requireService('DATABASE_URL') && requireService('REDIS_URL'))(
         const handler = await eventually(() => docs.find((d) => d.name === '## handler'));
         expect(handler).toMatchObject({ trace_id: traceRoot, parent_id: '53995c3f42cd8ad8' });
         expect(handler.annotations).toMatchObject({ ColdStart: true, Service: 'echo-test' });
-        const calls = docs.filter((d) => d.name === 'RDS Data');
+        const calls = docs.filter((d) => d.name === 'RDSData');
         expect(calls.length).toBeGreaterThan(0);
         for (const call of calls)
           expect(call).toMatchObject({

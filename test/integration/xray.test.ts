@@ -15,6 +15,7 @@ import {
   parseDaemonAddress,
   parseTraceHeader,
 } from '../../lambdas/adapters/xray.ts';
+import type { AwsRoute } from '../../lambdas/local/aws/route.ts';
 import { startLocalAwsEndpoint } from '../../lambdas/local/aws/server.ts';
 import { LocalEventBus } from '../../lambdas/local/eventbridge/bus.ts';
 import { eventBridgeRoute } from '../../lambdas/local/eventbridge/route.ts';
@@ -57,6 +58,7 @@ describe('X-Ray subsegments at the daemon', () => {
   let endpoint: Awaited<ReturnType<typeof startLocalAwsEndpoint>>;
   const bus = new LocalEventBus({ onDeadLetter: () => {} });
   const all: Doc[] = [];
+  const traceHeaders: (string | undefined)[] = [];
   // Each test its own trace: a late datagram of one cannot count for the next.
   let root: string;
   let env: NodeJS.ProcessEnv;
@@ -72,7 +74,12 @@ describe('X-Ray subsegments at the daemon', () => {
     });
     await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
     bus.addRule({ name: 'all', pattern: { source: ['echo'] }, target: async () => {} });
-    endpoint = await startLocalAwsEndpoint({ port: 0, routes: [eventBridgeRoute(bus)] });
+    // the trace header each request carried, then on to EventBridge
+    const recording: AwsRoute = async (request) => {
+      traceHeaders.push(request.headers['x-amzn-trace-id']);
+      return undefined;
+    };
+    endpoint = await startLocalAwsEndpoint({ port: 0, routes: [recording, eventBridgeRoute(bus)] });
   });
   afterAll(async () => {
     daemon?.close();
@@ -133,6 +140,8 @@ describe('X-Ray subsegments at the daemon', () => {
     expect(call!.fault).toBeUndefined();
     expect(call!.error).toBeUndefined();
     expect(call!.start_time).toBeGreaterThanOrEqual(handler!.start_time);
+    // the service continues the trace under the call's subsegment
+    expect(traceHeaders.at(-1)).toBe(`Root=${root};Parent=${call!.id};Sampled=1`);
     expect(call!.end_time).toBeLessThanOrEqual(handler!.end_time);
 
     // the second invocation of the process is not a cold start
