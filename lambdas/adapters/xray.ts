@@ -56,21 +56,26 @@ const MAX_STACK_FRAMES = 10;
 interface TraceContext {
   root: string;
   parent: string;
+  /** The header's other fields (`;Lineage=...`, which Lambda's recursive-loop detection reads), passed on as they came. */
+  rest: string;
 }
 
-/** `Root=1-...;Parent=...;Sampled=1`: the root and parent of a sampled request, else undefined. */
+/** `Root=1-...;Parent=...;Sampled=1[;...]`: the root and parent of a sampled request, else undefined. */
 export function parseTraceHeader(header: string | undefined): TraceContext | undefined {
   if (!header) return undefined;
-  const fields = new Map(
-    header.split(';').map((part) => {
-      const eq = part.indexOf('=');
-      return [part.slice(0, eq).trim(), part.slice(eq + 1).trim()] as const;
-    }),
-  );
-  const root = fields.get('Root');
-  const parent = fields.get('Parent');
-  if (!root || !parent || fields.get('Sampled') !== '1') return undefined;
-  return { root, parent };
+  const fields = header.split(';').map((part) => {
+    const eq = part.indexOf('=');
+    return [part.slice(0, eq).trim(), part.slice(eq + 1).trim()] as const;
+  });
+  const field = (key: string) => fields.find(([k]) => k === key)?.[1];
+  const root = field('Root');
+  const parent = field('Parent');
+  if (!root || !parent || field('Sampled') !== '1') return undefined;
+  const rest = fields
+    .filter(([k]) => k && !['Root', 'Parent', 'Sampled'].includes(k))
+    .map(([k, v]) => `;${k}=${v}`)
+    .join('');
+  return { root, parent, rest };
 }
 
 /** `host:port`, or the UDP one of `udp:host:port tcp:host:port`. */
@@ -271,7 +276,8 @@ export function createXrayTracer(options: XrayOptions): XrayTracer {
           doc.namespace = 'aws';
           // The service continues the trace under this subsegment (EventBridge passes it on to its targets).
           if (args.request?.headers)
-            args.request.headers['X-Amzn-Trace-Id'] = `Root=${parent.trace.root};Parent=${doc.id};Sampled=1`;
+            args.request.headers['X-Amzn-Trace-Id'] =
+              `Root=${parent.trace.root};Parent=${doc.id};Sampled=1${parent.trace.rest}`;
           const region = await sdk.config.region?.().catch(() => undefined);
           const record = (meta: SdkMetadata | undefined) => {
             doc.aws = {

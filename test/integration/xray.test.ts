@@ -24,16 +24,18 @@ import { eventually } from '../support/eventually.ts';
 const ROOT = '1-6752f1a0-0123456789abcdef01234567';
 const PARENT = '53995c3f42cd8ad8';
 const header = (root = ROOT, sampled = 1) => `Root=${root};Parent=${PARENT};Sampled=${sampled}`;
+const LINEAGE = 'Lineage=a87bd80c:1|68fd508a:5';
 const newRoot = () => `1-6752f1a0-${randomBytes(12).toString('hex')}`;
 
 type Doc = Record<string, any>;
 
 describe('the trace header and the daemon address', () => {
-  it('reads the root and parent of a sampled request, and nothing else', () => {
-    expect(parseTraceHeader(header())).toEqual({ root: ROOT, parent: PARENT });
-    expect(parseTraceHeader(`${header()};Lineage=a87bd80c:1|68fd508a:5`)).toEqual({
+  it('reads the root and parent of a sampled request, and keeps its other fields as they came', () => {
+    expect(parseTraceHeader(header())).toEqual({ root: ROOT, parent: PARENT, rest: '' });
+    expect(parseTraceHeader(`${header()};${LINEAGE}`)).toEqual({
       root: ROOT,
       parent: PARENT,
+      rest: `;${LINEAGE}`,
     });
     expect(parseTraceHeader(header(ROOT, 0))).toBeUndefined();
     expect(parseTraceHeader(`Root=${ROOT};Sampled=1`)).toBeUndefined();
@@ -90,7 +92,8 @@ describe('X-Ray subsegments at the daemon', () => {
     root = newRoot();
     env = {
       AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${(daemon.address() as AddressInfo).port}`,
-      _X_AMZN_TRACE_ID: header(root),
+      // Lambda's header, with the Lineage its recursive-loop detection reads
+      _X_AMZN_TRACE_ID: `${header(root)};${LINEAGE}`,
     };
   });
 
@@ -140,8 +143,8 @@ describe('X-Ray subsegments at the daemon', () => {
     expect(call!.fault).toBeUndefined();
     expect(call!.error).toBeUndefined();
     expect(call!.start_time).toBeGreaterThanOrEqual(handler!.start_time);
-    // the service continues the trace under the call's subsegment
-    expect(traceHeaders.at(-1)).toBe(`Root=${root};Parent=${call!.id};Sampled=1`);
+    // the service continues the trace under the call's subsegment, its Lineage passed on
+    expect(traceHeaders.at(-1)).toBe(`Root=${root};Parent=${call!.id};Sampled=1;${LINEAGE}`);
     expect(call!.end_time).toBeLessThanOrEqual(handler!.end_time);
 
     // the second invocation of the process is not a cold start
