@@ -4,7 +4,8 @@
  * decisions it opened. Reached from every message row of the timeline; without an id, the latest
  * messages, each a link to its page.
  */
-import { get } from '../lib/api.js';
+import { get, post } from '../lib/api.js';
+import { authority, authorityForm } from '../lib/authority.js';
 import { badge, facts, fill, h, short, table, usd, when } from '../lib/dom.js';
 import { heading, region } from '../lib/page.js';
 import { callsTable, totalsLine } from '../lib/trace.js';
@@ -120,6 +121,37 @@ function opened(root, id) {
   return found;
 }
 
+/**
+ * Puts a delivery its agent gave up on (or one waiting out its delay) back for catch-up: a human's
+ * call (POST /messages/{id}/deliveries/{role}/retry, with the token or signed).
+ */
+const retryable = (d) => d.status === 'pending' && Boolean(d.gaveUpAt || d.retryAt);
+
+function retryButton(m, d, onDone) {
+  const result = h('span', { role: 'status' });
+  return h(
+    'span',
+    {},
+    h(
+      'button',
+      {
+        type: 'button',
+        'aria-label': `Retry the delivery to ${d.role}`,
+        onclick: async () => {
+          try {
+            await post(`/messages/${m.id}/deliveries/${d.role}/retry`, undefined, { human: true });
+            onDone();
+          } catch (error) {
+            result.textContent = `Not retried: ${error.message}`;
+          }
+        },
+      },
+      'Retry',
+    ),
+    result,
+  );
+}
+
 function one(view, id) {
   const title = heading('Message');
   const crumb = h('span', {}, ` / ${short(id)}`);
@@ -160,14 +192,17 @@ function one(view, id) {
           'Deliveries',
           [
             ['Recipient', (d) => d.role],
-            ['Status', (d) => badge(d.status)],
+            ['Status', (d) => badge(d.gaveUpAt ? 'given_up' : d.status)],
             ['Attempts', (d) => String(d.attempts)],
+            ['Next try', (d) => (d.gaveUpAt ? 'only when retried' : d.retryAt ? when(d.retryAt) : '—')],
             ['Last error', (d) => d.lastError ?? '—'],
             ['Processed', (d) => when(d.processedAt)],
+            ['', (d) => (retryable(d) ? retryButton(m, d, () => page.refresh()) : '')],
           ],
           deliveries,
           'No agent receives it (addressed to a human).',
         ),
+        deliveries.some(retryable) && !authority.ready() ? authorityForm() : null,
         h('h2', {}, 'Decisions it opened'),
         table(
           'Decisions it opened',

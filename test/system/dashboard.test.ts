@@ -337,6 +337,53 @@ describe.runIf(hasServices)('the dashboard in headless Chromium', () => {
     expect(after).toBeLessThan(body.message.seq);
   });
 
+  it('shows a delivery its agent gave up on, and a human retries it from the message page', async () => {
+    const posted = await api('POST', '/messages', {
+      to: 'cto',
+      subject: `What do you do ${randomUUID().slice(0, 8)}`,
+    });
+    const id = posted.body.message.id as string;
+    await eventually(
+      async () =>
+        (await api('GET', `/messages/${id}`)).body.deliveries[0].status === 'processed' ? true : undefined,
+      20_000,
+      'the CTO to answer',
+    );
+    // The state catch-up leaves after a delivery's last allowed attempt (test/faults/delivery-retry.test.ts
+    // brings it about for real; here only the page is under test).
+    await rt.sql.query(
+      `UPDATE deliveries SET status = 'pending', processed_at = NULL, attempts = 10,
+              last_error = 'the model is down', gave_up_at = now() WHERE message_id = :id::uuid`,
+      { id },
+    );
+    await open(`#/messages/${id}`);
+    const row = () => page.locator('tbody tr', { hasText: 'the model is down' });
+    await row().waitFor();
+    expect(await row().locator('.badge').textContent()).toBe('given up');
+    await row().getByText('only when retried').waitFor();
+
+    // Without the token the page says what to do, and offers the Authority form.
+    await row().getByRole('button', { name: 'Retry the delivery to cto' }).click();
+    await row().getByText('Not retried: set the human token first').waitFor();
+    await page.getByLabel('Human token').fill(humanToken());
+    await page.getByRole('textbox', { name: /^Your name/ }).fill('ada');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Acting as human:ada.').waitFor();
+    await row().getByRole('button', { name: 'Retry the delivery to cto' }).click();
+    await row().locator('.badge', { hasText: 'pending' }).waitFor();
+    expect(await row().getByRole('button').count()).toBe(0);
+    expect((await api('GET', `/messages/${id}`)).body.deliveries[0]).toMatchObject({
+      status: 'pending',
+      gaveUpAt: null,
+      retryAt: null,
+    });
+    await shoot('delivery-retried');
+
+    // catch-up takes it at its next round
+    await rt.tick();
+    expect((await api('GET', `/messages/${id}`)).body.deliveries[0]).toMatchObject({ status: 'processed' });
+  });
+
   it('lists dead letters with the field and the reason', async () => {
     const refused = await api('POST', '/messages', { to: 'janitor', subject: 'Sweep the floor' });
     expect(refused.status).toBe(400);
