@@ -10,6 +10,10 @@
  */
 import { randomFillSync } from 'node:crypto';
 
+/** 32 hex digits as a UUID's text. */
+export const uuidText = (hex: string) =>
+  `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+
 const bytes = Buffer.alloc(16);
 let lastMs = -1;
 
@@ -32,6 +36,5 @@ export function uuidv7(now: number = Date.now()): string {
   bytes.writeUIntBE(lastMs, 0, 6); // 48-bit Unix time in ms
   bytes[6] = (bytes[6]! & 0x0f) | 0x70; // version 7
   bytes[8] = (bytes[8]! & 0x3f) | 0x80; // variant 10
-  const h = bytes.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  return uuidText(bytes.toString('hex'));
 }

@@ -3,6 +3,7 @@
  * for messages, whose seq it is. Newest first; the caller says how many it lists.
  */
 import type { IdCandidate, IdKind, IdQuery, IdStore } from '../../core/ids.ts';
+import { uuidText } from '../ids.ts';
 import type { SqlExecutor } from './port.ts';
 import { iso } from './rows.ts';
 
@@ -14,9 +15,6 @@ const TABLES: Record<IdKind, { table: string; label: string; order: string }> = 
   'dead letter': { table: 'dead_letters', label: 'reason', order: 'seq DESC' },
 };
 
-/** 32 hex digits as a UUID's text. */
-const uuidText = (hex: string) =>
-  `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 /** An id's hex reversed in byte order: the expression of the `*_id_tail` indexes (migration 0009). */
 const TAIL = `reverse(replace(id::text, '-', '')) COLLATE "C"`;
 
