@@ -15,6 +15,7 @@ import { commitMessage } from '../../lambdas/core/pipeline.ts';
 import { startLocalAwsEndpoint } from '../../lambdas/local/aws/server.ts';
 import { LocalEventBus } from '../../lambdas/local/eventbridge/bus.ts';
 import { eventBridgeRoute } from '../../lambdas/local/eventbridge/route.ts';
+import { echoEvent } from '../support/events.ts';
 import { createTestDatabase, redisUrl, requireService } from '../support/services.ts';
 
 const hasServices = requireService('DATABASE_URL') && requireService('REDIS_URL');
@@ -76,17 +77,7 @@ describe.runIf(hasServices)('an agent Lambda entry', () => {
     }) as typeof process.stdout.write;
     try {
       const { handler } = await import('../../lambdas/handlers/agents/senior-developer.ts');
-      await handler({
-        version: '0',
-        id: randomUUID(),
-        'detail-type': 'MessagePosted',
-        source: 'echo',
-        account: '000000000000',
-        time: new Date().toISOString(),
-        region: 'us-east-1',
-        resources: [],
-        detail: messagePostedDetail(message),
-      });
+      await handler(echoEvent('MessagePosted', messagePostedDetail(message)));
     } finally {
       process.stdout.write = write;
     }

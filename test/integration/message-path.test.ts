@@ -18,6 +18,7 @@ import { postMessage } from '../../lambdas/core/pipeline.ts';
 import { agentRule } from '../../lambdas/core/rules.ts';
 import { createAgentHandler } from '../../lambdas/handlers/agent.ts';
 import { LocalEventBus } from '../../lambdas/local/eventbridge/bus.ts';
+import { echoEvent } from '../support/events.ts';
 import { eventually } from '../support/eventually.ts';
 import { freePort, kill, startRedis } from '../support/processes.ts';
 import { adjustableClock, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
@@ -201,17 +202,7 @@ describe.each(variants.filter((v) => v.enabled))('the message path on $name', ({
 
   it('an event that is not a MessagePosted detail is refused naming the field it lacks', async () => {
     const handler = createAgentHandler('test_lead', async () => rt.deps);
-    const forged = {
-      version: '0',
-      id: 'forged-1',
-      'detail-type': 'MessagePosted',
-      source: 'echo',
-      account: '000000000000',
-      time: new Date().toISOString(),
-      region: 'us-east-1',
-      resources: [],
-      detail: { recipients: ['test_lead'] },
-    } as unknown as EventEnvelope;
+    const forged = echoEvent('MessagePosted', { recipients: ['test_lead'] }, 'forged-1');
     const refusal = await handler(forged).then(
       () => undefined,
       (error: unknown) => error,
